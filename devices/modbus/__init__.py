@@ -1,0 +1,1 @@
+"""Modbus register decoding and the Modbus/TCP client used by the poller."""

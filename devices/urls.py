@@ -1,0 +1,9 @@
+from django.urls import path
+
+from devices import views
+
+app_name = "devices"
+
+urlpatterns = [
+    path("readings/", views.readings, name="readings"),
+]

@@ -1,0 +1,129 @@
+"""factory_boy factories for the MeterOps models."""
+
+import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import factory
+from django.contrib.auth import get_user_model
+
+from billing.models import Tariff, TariffBlock, TariffVersion
+from customers.models import Account, BillingCycle, Customer, Premise, TransformerArea
+from devices.models import Concentrator, Meter, MeterModel, Reading
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-9")
+
+
+class TransformerAreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TransformerArea
+
+    code = factory.Sequence(lambda n: f"TA{n:03d}")
+    name = factory.Sequence(lambda n: f"Area {n}")
+    capacity_kva = 400
+
+
+class BillingCycleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BillingCycle
+        django_get_or_create = ("code",)
+
+    code = "monthly"
+    name = "Monthly"
+
+
+class TariffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tariff
+
+    code = factory.Sequence(lambda n: f"tariff-{n}")
+    name = factory.Sequence(lambda n: f"Tariff {n}")
+
+
+class TariffVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TariffVersion
+
+    tariff = factory.SubFactory(TariffFactory)
+    effective_from = datetime.date(2026, 1, 1)
+    energy_price = Decimal("0.52")
+
+
+class TariffBlockFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TariffBlock
+
+    version = factory.SubFactory(TariffVersionFactory)
+    price = Decimal("0.52")
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    number = factory.Sequence(lambda n: f"C{n:06d}")
+    name = factory.Faker("name", locale="zh_CN")
+    category = Customer.Category.RESIDENTIAL
+
+
+class PremiseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Premise
+
+    address = factory.Sequence(lambda n: f"{n} Heping Road, Zhangjiakou")
+    transformer_area = factory.SubFactory(TransformerAreaFactory)
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    number = factory.Sequence(lambda n: f"31{n:08d}")
+    customer = factory.SubFactory(CustomerFactory)
+    premise = factory.SubFactory(PremiseFactory)
+    tariff = factory.LazyAttribute(lambda o: TariffVersionFactory().tariff)
+    cycle = factory.SubFactory(BillingCycleFactory)
+    opened_on = datetime.date(2025, 1, 1)
+    estimated_annual_kwh = Decimal(2400)
+
+
+class ConcentratorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Concentrator
+
+    name = factory.Sequence(lambda n: f"Concentrator {n}")
+    host = "127.0.0.1"
+    port = 5020
+    poll_interval = 60
+
+
+class MeterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Meter
+
+    serial = factory.Sequence(lambda n: f"DTSU{n:08d}")
+    model = factory.LazyFunction(lambda: MeterModel.objects.get(code="chint-dtsu666"))
+    concentrator = factory.SubFactory(ConcentratorFactory)
+    unit_id = factory.Sequence(lambda n: n % 247 + 1)
+    account = factory.SubFactory(AccountFactory)
+    installed_at = datetime.datetime(2025, 1, 1, tzinfo=SHANGHAI)
+
+
+class ReadingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reading
+
+    meter = factory.SubFactory(MeterFactory)
+    quantity = "import_kwh"
+    value = Decimal("100.00")
+    read_at = datetime.datetime(2026, 11, 1, tzinfo=SHANGHAI)
+    source = Reading.Source.IMPORT
