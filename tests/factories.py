@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import factory
 from django.contrib.auth import get_user_model
 
-from billing.models import Tariff, TariffBlock, TariffVersion
+from billing.models import Bill, BillLine, BillRun, Tariff, TariffBlock, TariffVersion
 from customers.models import Account, BillingCycle, Customer, Premise, TransformerArea
 from devices.models import Concentrator, Meter, MeterModel, Reading
 
@@ -127,3 +127,51 @@ class ReadingFactory(factory.django.DjangoModelFactory):
     value = Decimal("100.00")
     read_at = datetime.datetime(2026, 11, 1, tzinfo=SHANGHAI)
     source = Reading.Source.IMPORT
+
+
+class BillRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BillRun
+
+    period = datetime.date(2026, 11, 1)
+    status = BillRun.Status.SUCCEEDED
+
+
+class BillFactory(factory.django.DjangoModelFactory):
+    """An approved bill of 100 kWh at 0.52 yuan/kWh, with no lines.
+
+    Add lines with BillLineFactory; the total is not recomputed from them.
+    """
+
+    class Meta:
+        model = Bill
+
+    account = factory.SubFactory(AccountFactory)
+    bill_run = factory.SubFactory(BillRunFactory)
+    tariff_version = factory.LazyAttribute(
+        lambda o: o.account.tariff.versions.first() or TariffVersionFactory()
+    )
+    meter = factory.LazyAttribute(lambda o: MeterFactory(account=o.account))
+    period_start = datetime.date(2026, 11, 1)
+    period_end = datetime.date(2026, 11, 30)
+    start_reading = Decimal("1000.00")
+    start_read_at = datetime.datetime(2026, 11, 1, tzinfo=SHANGHAI)
+    end_reading = Decimal("1100.00")
+    end_read_at = datetime.datetime(2026, 12, 1, tzinfo=SHANGHAI)
+    multiplier = Decimal(1)
+    consumption_kwh = Decimal("100.00")
+    total = Decimal("52.00")
+    status = Bill.Status.APPROVED
+
+
+class BillLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BillLine
+
+    bill = factory.SubFactory(BillFactory)
+    sequence = factory.Sequence(lambda n: n + 1)
+    kind = BillLine.Kind.ENERGY
+    description = "Energy"
+    quantity_kwh = Decimal("100.00")
+    unit_price = Decimal("0.52")
+    amount = Decimal("52.00")
