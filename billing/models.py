@@ -319,8 +319,12 @@ class Bill(models.Model):
         verbose_name = _("bill")
         verbose_name_plural = _("bills")
         constraints = [
+            # A rejected bill stays as the record of the rejection; the next
+            # run of the period may then bill the account again.
             models.UniqueConstraint(
-                fields=["account", "period_start"], name="bill_unique_account_period"
+                fields=["account", "period_start"],
+                condition=~models.Q(status="rejected"),
+                name="bill_unique_account_period",
             )
         ]
         permissions = [("approve_bill", _("Can approve or reject held bills"))]

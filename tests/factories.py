@@ -151,7 +151,9 @@ class BillFactory(factory.django.DjangoModelFactory):
     tariff_version = factory.LazyAttribute(
         lambda o: o.account.tariff.versions.first() or TariffVersionFactory()
     )
-    meter = factory.LazyAttribute(lambda o: MeterFactory(account=o.account))
+    meter = factory.LazyAttribute(
+        lambda o: o.account.meters.first() or MeterFactory(account=o.account)
+    )
     period_start = datetime.date(2026, 11, 1)
     period_end = datetime.date(2026, 11, 30)
     start_reading = Decimal("1000.00")

@@ -1,0 +1,392 @@
+"""Bill runs: bill every active account for one month, with progress.
+
+`start_bill_run` records the run and queues it; `execute_bill_run` claims
+it and bills account after account, each in its own transaction, so the
+progress shows while it works and a retried run skips the accounts it has
+already billed.
+"""
+
+import calendar
+import datetime
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from billing import rating
+from billing.models import Bill, BillApproval, BillLine, BillRun, TariffVersion
+from customers.models import Account
+from devices.models import Meter, Quantity, Reading
+
+logger = logging.getLogger(__name__)
+
+HIGH_CONSUMPTION_FACTOR = Decimal(3)
+AVERAGE_OVER_BILLS = 12
+PROGRESS_EVERY = 10
+
+
+class BillingProblem(Exception):
+    """An account that cannot be billed this period, with the reason."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A billing month with its local-midnight boundaries."""
+
+    first_day: datetime.date
+    last_day: datetime.date
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+
+
+def parse_period(text: str) -> datetime.date:
+    """Return the first day of the month written as YYYY-MM."""
+    try:
+        return datetime.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise ValidationError(
+            _("Period %(value)s is not a month; write it as YYYY-MM, e.g. 2026-11."),
+            params={"value": text},
+        ) from None
+
+
+def month_period(first_day: datetime.date) -> Period:
+    """Return the period of the month starting `first_day`, in the office's zone."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    days = calendar.monthrange(first_day.year, first_day.month)[1]
+    last_day = first_day.replace(day=days)
+    next_first = last_day + datetime.timedelta(days=1)
+    return Period(
+        first_day=first_day,
+        last_day=last_day,
+        starts_at=datetime.datetime.combine(first_day, datetime.time(), zone),
+        ends_at=datetime.datetime.combine(next_first, datetime.time(), zone),
+    )
+
+
+def _usable_readings(meter: Meter):
+    return Reading.objects.filter(
+        meter=meter, quantity=Quantity.IMPORT_ACTIVE_ENERGY
+    ).exclude(quality=Reading.Quality.SUSPECT)
+
+
+def reading_near(meter: Meter, boundary: datetime.datetime) -> Reading | None:
+    """Return the usable energy reading closest to `boundary` within the window.
+
+    The window is METEROPS_BILL_READING_WINDOW_HOURS either side. On a tie
+    the earlier reading wins.
+    """
+    window = datetime.timedelta(hours=settings.METEROPS_BILL_READING_WINDOW_HOURS)
+    readings = _usable_readings(meter)
+    before = (
+        readings.filter(read_at__lte=boundary, read_at__gte=boundary - window)
+        .order_by("-read_at")
+        .first()
+    )
+    after = (
+        readings.filter(read_at__gt=boundary, read_at__lte=boundary + window)
+        .order_by("read_at")
+        .first()
+    )
+    candidates = [reading for reading in (before, after) if reading is not None]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda reading: abs(reading.read_at - boundary))
+
+
+def start_reading(meter: Meter, period: Period) -> Reading | None:
+    """Return the reading the period starts from.
+
+    A meter installed during the period starts from its first reading at or
+    after installation.
+    """
+    if meter.installed_at > period.starts_at:
+        return (
+            _usable_readings(meter)
+            .filter(read_at__gte=meter.installed_at, read_at__lt=period.ends_at)
+            .order_by("read_at")
+            .first()
+        )
+    return reading_near(meter, period.starts_at)
+
+
+def billing_meter(account: Account, period: Period) -> Meter:
+    """Return the one meter that measured the account through the period."""
+    meters = list(
+        account.meters.filter(installed_at__lt=period.ends_at).filter(
+            Q(removed_at__isnull=True) | Q(removed_at__gt=period.starts_at)
+        )
+    )
+    if not meters:
+        raise BillingProblem(_("No meter was installed during the period."))
+    if len(meters) > 1:
+        # NOTE: a meter replaced within the period needs the old meter's final
+        # reading and the new one's first; until that is built, bill by hand.
+        raise BillingProblem(
+            _("More than one meter served the period (%(serials)s); bill it by hand.")
+            % {"serials": ", ".join(meter.serial for meter in meters)}
+        )
+    return meters[0]
+
+
+def tariff_terms(version: TariffVersion) -> rating.TariffTerms:
+    """Return the rating engine's view of a tariff version."""
+    blocks = ()
+    if version.block_basis == TariffVersion.BlockBasis.MONTHLY:
+        blocks = tuple(
+            rating.Block(block.upper_kwh, block.price) for block in version.blocks.all()
+        )
+    return rating.TariffTerms(
+        energy_price=version.energy_price,
+        blocks=blocks,
+        surcharges=tuple(
+            rating.Surcharge(surcharge.name, surcharge.price)
+            for surcharge in version.surcharges.all()
+        ),
+    )
+
+
+def average_consumption(account: Account, before: datetime.date) -> Decimal | None:
+    """Return the mean consumption of the account's last bills before a period."""
+    previous = list(
+        Bill.objects.filter(account=account, period_start__lt=before)
+        .exclude(status=Bill.Status.REJECTED)
+        .order_by("-period_start")
+        .values_list("consumption_kwh", flat=True)[:AVERAGE_OVER_BILLS]
+    )
+    if not previous:
+        return None
+    return sum(previous, Decimal(0)) / len(previous)
+
+
+def hold_reasons(consumption: Decimal, average: Decimal | None) -> list[str]:
+    """Return the review rules a consumption breaks, as hold reason codes."""
+    if consumption == 0:
+        return [Bill.HoldReason.ZERO]
+    if consumption < 0:
+        return [Bill.HoldReason.NEGATIVE]
+    if average is not None and consumption > HIGH_CONSUMPTION_FACTOR * average:
+        return [Bill.HoldReason.HIGH]
+    return []
+
+
+def bill_account(account: Account, period: Period, run: BillRun) -> Bill | None:
+    """Calculate and store the account's bill; return None if it already has one.
+
+    Raise BillingProblem when a reading, meter or tariff version is missing.
+    """
+    if (
+        Bill.objects.filter(account=account, period_start=period.first_day)
+        .exclude(status=Bill.Status.REJECTED)
+        .exists()
+    ):
+        return None
+    meter = billing_meter(account, period)
+    first = start_reading(meter, period)
+    last = reading_near(meter, period.ends_at)
+    if first is None or last is None:
+        boundary = period.starts_at if first is None else period.ends_at
+        raise BillingProblem(
+            _("Meter %(serial)s has no energy reading near %(time)s.")
+            % {"serial": meter.serial, "time": timezone.localtime(boundary)}
+        )
+    version = account.tariff.version_on(period.first_day)
+    if version is None:
+        raise BillingProblem(
+            _("Tariff %(tariff)s has no version in force on %(day)s.")
+            % {"tariff": account.tariff.code, "day": period.first_day}
+        )
+
+    multiplier = meter.multiplier
+    consumption = (last.value - first.value) * multiplier
+    average = average_consumption(account, period.first_day)
+    reasons = hold_reasons(consumption, average)
+    charges = [] if consumption < 0 else rating.rate(consumption, tariff_terms(version))
+
+    bill = Bill.objects.create(
+        account=account,
+        bill_run=run,
+        tariff_version=version,
+        meter=meter,
+        period_start=period.first_day,
+        period_end=period.last_day,
+        start_reading=first.value,
+        start_read_at=first.read_at,
+        end_reading=last.value,
+        end_read_at=last.read_at,
+        multiplier=multiplier,
+        consumption_kwh=consumption,
+        average_kwh=average,
+        total=rating.total(charges),
+        status=Bill.Status.HELD if reasons else Bill.Status.APPROVED,
+        hold_reasons=[str(reason) for reason in reasons],
+    )
+    BillLine.objects.bulk_create(
+        BillLine(
+            bill=bill,
+            sequence=sequence,
+            kind=charge.kind,
+            description=charge.description,
+            quantity_kwh=charge.quantity_kwh,
+            unit_price=charge.unit_price,
+            amount=charge.amount,
+        )
+        for sequence, charge in enumerate(charges, start=1)
+    )
+    return bill
+
+
+def start_bill_run(period_first_day: datetime.date, started_by=None) -> BillRun:
+    """Record a bill run and queue it once the record is committed."""
+    from billing.tasks import execute_bill_run_task
+
+    run = BillRun.objects.create(period=period_first_day, started_by=started_by)
+    transaction.on_commit(lambda: execute_bill_run_task.delay(run.pk))
+    logger.info(
+        "Bill run %s for %s queued by %s",
+        run.pk,
+        period_first_day.strftime("%Y-%m"),
+        started_by or "the system",
+    )
+    return run
+
+
+def _claim(run_id: int) -> bool:
+    claimed = BillRun.objects.filter(
+        pk=run_id, status__in=[BillRun.Status.PENDING, BillRun.Status.RUNNING]
+    ).update(status=BillRun.Status.RUNNING, started_at=timezone.now())
+    return claimed == 1
+
+
+def execute_bill_run(run_id: int, progress=None) -> BillRun | None:
+    """Bill every active account for the run's period; safe to run again.
+
+    `progress`, if given, is called with the run after every few accounts.
+    Return None when the run is gone or already finished.
+    """
+    if not _claim(run_id):
+        logger.info("Bill run %s not executed: missing or finished", run_id)
+        return None
+    run = BillRun.objects.get(pk=run_id)
+    period = month_period(run.period)
+    accounts = list(
+        Account.objects.filter(
+            status=Account.Status.ACTIVE, opened_on__lte=period.last_day
+        )
+        .select_related("tariff")
+        .order_by("number")
+    )
+    run.accounts_total = len(accounts)
+    run.accounts_done = run.bills_created = run.bills_held = run.accounts_skipped = 0
+    run.problems = []
+    run.save()
+
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            for done, account in enumerate(accounts, start=1):
+                _bill_one(account, period, run)
+                run.accounts_done = done
+                if done % PROGRESS_EVERY == 0 or done == len(accounts):
+                    run.save(update_fields=_PROGRESS_FIELDS)
+                    if progress is not None:
+                        progress(run)
+    except Exception as error:
+        run.status = BillRun.Status.FAILED
+        run.last_error = f"{type(error).__name__}: {error}"
+        run.finished_at = timezone.now()
+        run.save()
+        logger.exception("Bill run %s failed", run.pk)
+        raise
+
+    run.status = BillRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save()
+    logger.info(
+        "Bill run %s for %s finished: %s bills, %s held, %s accounts skipped",
+        run.pk,
+        run.period.strftime("%Y-%m"),
+        run.bills_created,
+        run.bills_held,
+        run.accounts_skipped,
+    )
+    return run
+
+
+_PROGRESS_FIELDS = [
+    "accounts_done",
+    "bills_created",
+    "bills_held",
+    "accounts_skipped",
+    "problems",
+]
+
+
+def _bill_one(account: Account, period: Period, run: BillRun) -> None:
+    try:
+        with transaction.atomic():
+            bill = bill_account(account, period, run)
+    except BillingProblem as problem:
+        run.accounts_skipped += 1
+        run.problems.append({"account": account.number, "message": str(problem)})
+        logger.warning(
+            "Bill run %s skipped account %s: %s", run.pk, account.number, problem
+        )
+        return
+    except IntegrityError:
+        # A concurrent run billed this account between the check and insert.
+        logger.info("Bill run %s: account %s billed meanwhile", run.pk, account.number)
+        return
+    if bill is None:
+        return
+    run.bills_created += 1
+    if bill.status == Bill.Status.HELD:
+        run.bills_held += 1
+
+
+def decide_bill(bill: Bill, user, decision: str, note: str = "") -> Bill:
+    """Approve or reject a held bill as `user`, and record the decision.
+
+    Raise PermissionDenied unless the user may approve bills and did not
+    start the run that calculated the bill (maker-checker), and
+    ValidationError when the bill is no longer held.
+    """
+    if not user.has_perm("billing.approve_bill"):
+        raise PermissionDenied(_("Only a supervisor may approve or reject bills."))
+    if (
+        bill.bill_run.started_by_id is not None
+        and bill.bill_run.started_by_id == user.pk
+    ):
+        raise PermissionDenied(
+            _(
+                "You started the bill run that calculated this bill, so another "
+                "supervisor must review it."
+            )
+        )
+    if decision not in BillApproval.Decision.values:
+        raise ValidationError(
+            _("Decision %(value)s is unknown; use approved or rejected."),
+            params={"value": decision},
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Bill.objects.filter(pk=bill.pk, status=Bill.Status.HELD).update(
+            status=decision
+        )
+        if changed != 1:
+            raise ValidationError(
+                _("Bill %(bill)s is no longer held; reload the review queue."),
+                params={"bill": bill},
+            )
+        BillApproval.objects.create(
+            bill=bill, decision=decision, decided_by=user, decided_at=now, note=note
+        )
+    logger.info("Bill %s %s by %s", bill.pk, decision, user.username)
+    bill.refresh_from_db()
+    return bill
