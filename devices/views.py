@@ -1,7 +1,43 @@
-from django.contrib.auth.decorators import permission_required
+"""Office pages about collection: the latest reading of every meter."""
+
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import render
+from django.utils import timezone
+
+from devices.models import Meter, Quantity, Reading
+from meterops.decorators import office_permission_required
+
+METERS_PER_PAGE = 50
 
 
-@permission_required("devices.view_reading", raise_exception=True)
+def meters_with_latest_energy():
+    """Return meters in service annotated with their latest import energy reading."""
+    latest = Reading.objects.filter(
+        meter=OuterRef("pk"), quantity=Quantity.IMPORT_ACTIVE_ENERGY
+    ).order_by("-read_at")
+    return (
+        Meter.objects.filter(removed_at__isnull=True)
+        .select_related("concentrator", "account__customer")
+        .annotate(
+            latest_value=Subquery(latest.values("value")[:1]),
+            latest_read_at=Subquery(latest.values("read_at")[:1]),
+            latest_source=Subquery(latest.values("source")[:1]),
+        )
+        .order_by("concentrator__name", "unit_id")
+    )
+
+
+@office_permission_required("devices.view_reading")
 def readings(request):
-    return render(request, "devices/readings.html", {})
+    """Show each meter's latest energy reading; the table refreshes over HTMX."""
+    page = Paginator(meters_with_latest_energy(), METERS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {"page": page, "now": timezone.now()}
+    template = (
+        "devices/partials/reading_table.html"
+        if request.htmx
+        else "devices/readings.html"
+    )
+    return render(request, template, context)

@@ -128,6 +128,9 @@ LOGGING = {
         # pymodbus logs every refused connection at error level itself; the
         # poller records and logs those failures with the concentrator's name.
         "pymodbus": {"level": "CRITICAL"},
+        # WeasyPrint logs each step of every PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

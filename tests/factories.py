@@ -18,9 +18,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.PostGenerationMethodCall("set_password", "correct-horse-9")
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        # Declared after `password`, so the hashed password is what is saved.
+        if create:
+            obj.save()
 
 
 class TransformerAreaFactory(factory.django.DjangoModelFactory):

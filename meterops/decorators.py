@@ -1,0 +1,14 @@
+"""View decorators shared by the office pages."""
+
+from django.contrib.auth.decorators import login_required, permission_required
+
+
+def office_permission_required(permission: str):
+    """Send anonymous users to the login page and answer 403 without `permission`."""
+
+    def decorate(view):
+        return login_required(
+            permission_required(permission, raise_exception=True)(view)
+        )
+
+    return decorate
