@@ -1,0 +1,1 @@
+"""Simulated concentrators and meters, served over Modbus/TCP for the demo and tests."""
