@@ -9,9 +9,21 @@ from django.contrib.auth import get_user_model
 
 from billing.models import Bill, BillLine, BillRun, Tariff, TariffBlock, TariffVersion
 from customers.models import Account, BillingCycle, Customer, Premise, TransformerArea
-from devices.models import Concentrator, Meter, MeterModel, Reading
+from devices.catalog import install_meter_models
+from devices.models import Concentrator, Meter, MeterModel, Reading, RegisterMapEntry
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def catalog_model(code: str) -> MeterModel:
+    """Return a catalog meter model, installing the catalog if a flush removed it.
+
+    Transactional tests flush the database afterwards, which deletes the rows
+    the data migration created.
+    """
+    if not MeterModel.objects.filter(code=code).exists():
+        install_meter_models(MeterModel, RegisterMapEntry)
+    return MeterModel.objects.get(code=code)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -118,7 +130,7 @@ class MeterFactory(factory.django.DjangoModelFactory):
         model = Meter
 
     serial = factory.Sequence(lambda n: f"DTSU{n:08d}")
-    model = factory.LazyFunction(lambda: MeterModel.objects.get(code="chint-dtsu666"))
+    model = factory.LazyFunction(lambda: catalog_model("chint-dtsu666"))
     concentrator = factory.SubFactory(ConcentratorFactory)
     unit_id = factory.Sequence(lambda n: n % 247 + 1)
     account = factory.SubFactory(AccountFactory)

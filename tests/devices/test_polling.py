@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from devices import polling
-from devices.models import Concentrator, MeterModel, PollRound, Reading
+from devices.models import Concentrator, PollRound, Reading
 from devices.simulator.load import meter_energy_kwh
 from devices.simulator.server import (
     SimulatedConcentrator,
@@ -20,7 +20,13 @@ from devices.simulator.server import (
     SimulationClock,
     SimulatorThread,
 )
-from tests.factories import SHANGHAI, AccountFactory, ConcentratorFactory, MeterFactory
+from tests.factories import (
+    SHANGHAI,
+    AccountFactory,
+    ConcentratorFactory,
+    MeterFactory,
+    catalog_model,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +58,7 @@ def register_in_database(concentrator_row, meter: SimulatedMeter):
         unit_id=meter.unit_id,
         concentrator=concentrator_row,
         account=account,
-        model=MeterModel.objects.get(code=meter.model_code),
+        model=catalog_model(meter.model_code),
         installed_at=meter.installed_at,
     )
 
