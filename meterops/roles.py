@@ -16,6 +16,7 @@ STAFF_PERMISSIONS = [
     "devices.view_concentrator",
     "devices.view_meter",
     "devices.view_reading",
+    "devices.add_reading",
     "billing.view_bill",
     "billing.view_billrun",
     "billing.add_billrun",

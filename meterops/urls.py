@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from meterops import views
+from meterops.api import router
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,5 +12,6 @@ urlpatterns = [
     path("devices/", include("devices.urls")),
     path("billing/", include("billing.urls")),
     path("portal/", include("customers.urls")),
+    path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
 ]
