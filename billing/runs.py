@@ -177,10 +177,29 @@ def hold_reasons(consumption: Decimal, average: Decimal | None) -> list[str]:
     return []
 
 
-def bill_account(account: Account, period: Period, run: BillRun) -> Bill | None:
+def _tariff_in_force(account: Account, period: Period, tariffs: dict | None):
+    """Return (version, terms) for the account's tariff, cached per run in `tariffs`."""
+    if tariffs is not None and account.tariff_id in tariffs:
+        return tariffs[account.tariff_id]
+    version = account.tariff.version_on(period.first_day)
+    if version is None:
+        raise BillingProblem(
+            _("Tariff %(tariff)s has no version in force on %(day)s.")
+            % {"tariff": account.tariff.code, "day": period.first_day}
+        )
+    found = (version, tariff_terms(version))
+    if tariffs is not None:
+        tariffs[account.tariff_id] = found
+    return found
+
+
+def bill_account(
+    account: Account, period: Period, run: BillRun, tariffs: dict | None = None
+) -> Bill | None:
     """Calculate and store the account's bill; return None if it already has one.
 
-    Raise BillingProblem when a reading, meter or tariff version is missing.
+    `tariffs` caches each tariff's version and terms across one run. Raise
+    BillingProblem when a reading, meter or tariff version is missing.
     """
     if (
         Bill.objects.filter(account=account, period_start=period.first_day)
@@ -197,18 +216,13 @@ def bill_account(account: Account, period: Period, run: BillRun) -> Bill | None:
             _("Meter %(serial)s has no energy reading near %(time)s.")
             % {"serial": meter.serial, "time": timezone.localtime(boundary)}
         )
-    version = account.tariff.version_on(period.first_day)
-    if version is None:
-        raise BillingProblem(
-            _("Tariff %(tariff)s has no version in force on %(day)s.")
-            % {"tariff": account.tariff.code, "day": period.first_day}
-        )
+    version, terms = _tariff_in_force(account, period, tariffs)
 
     multiplier = meter.multiplier
     consumption = (last.value - first.value) * multiplier
     average = average_consumption(account, period.first_day)
     reasons = hold_reasons(consumption, average)
-    charges = [] if consumption < 0 else rating.rate(consumption, tariff_terms(version))
+    charges = [] if consumption < 0 else rating.rate(consumption, terms)
 
     bill = Bill.objects.create(
         account=account,
@@ -289,9 +303,10 @@ def execute_bill_run(run_id: int, progress=None) -> BillRun | None:
     run.save()
 
     try:
+        tariffs: dict = {}
         with translation.override(settings.LANGUAGE_CODE):
             for done, account in enumerate(accounts, start=1):
-                _bill_one(account, period, run)
+                _bill_one(account, period, run, tariffs)
                 run.accounts_done = done
                 if done % PROGRESS_EVERY == 0 or done == len(accounts):
                     run.save(update_fields=_PROGRESS_FIELDS)
@@ -328,10 +343,10 @@ _PROGRESS_FIELDS = [
 ]
 
 
-def _bill_one(account: Account, period: Period, run: BillRun) -> None:
+def _bill_one(account: Account, period: Period, run: BillRun, tariffs: dict) -> None:
     try:
         with transaction.atomic():
-            bill = bill_account(account, period, run)
+            bill = bill_account(account, period, run, tariffs)
     except BillingProblem as problem:
         run.accounts_skipped += 1
         run.problems.append({"account": account.number, "message": str(problem)})
