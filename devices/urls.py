@@ -6,4 +6,5 @@ app_name = "devices"
 
 urlpatterns = [
     path("readings/", views.readings, name="readings"),
+    path("meters/<str:serial>/", views.meter_detail, name="meter_detail"),
 ]

@@ -1,10 +1,13 @@
 """Office pages about collection: the latest reading of every meter."""
 
+import datetime
+
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from devices.charts import consumption_bars
 from devices.models import Meter, Quantity, Reading
 from meterops.decorators import office_permission_required
 
@@ -41,3 +44,41 @@ def readings(request):
         else "devices/readings.html"
     )
     return render(request, template, context)
+
+
+CHART_HOURS = 24
+
+
+@office_permission_required("devices.view_reading")
+def meter_detail(request, serial):
+    """Show one meter: its latest values and a chart of the last day's usage."""
+    meter = get_object_or_404(
+        Meter.objects.select_related("model", "concentrator", "account__customer"),
+        serial=serial,
+    )
+    now = timezone.now()
+    energy = list(
+        Reading.objects.filter(
+            meter=meter,
+            quantity=Quantity.IMPORT_ACTIVE_ENERGY,
+            read_at__gte=now - datetime.timedelta(hours=CHART_HOURS),
+        )
+        .order_by("read_at")
+        .values_list("read_at", "value")
+    )
+    local_energy = [(timezone.localtime(at), value) for at, value in energy]
+    latest_at = (
+        Reading.objects.filter(meter=meter)
+        .order_by("-read_at")
+        .values_list("read_at", flat=True)
+        .first()
+    )
+    latest = Reading.objects.filter(meter=meter, read_at=latest_at).order_by("quantity")
+    context = {
+        "meter": meter,
+        "bars": consumption_bars(local_energy, multiplier=meter.multiplier),
+        "chart_hours": CHART_HOURS,
+        "latest": latest,
+        "latest_at": latest_at,
+    }
+    return render(request, "devices/meter_detail.html", context)

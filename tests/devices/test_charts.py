@@ -1,0 +1,69 @@
+"""Hourly consumption bars for the meter page."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from devices.charts import consumption_bars, hourly_consumption
+from tests.factories import SHANGHAI, MeterFactory, ReadingFactory
+
+D = Decimal
+
+
+def at(hour, minute=0):
+    return datetime.datetime(2026, 12, 1, hour, minute, tzinfo=SHANGHAI)
+
+
+def test_steps_summed_per_hour():
+    readings = [(at(8), D(10)), (at(8, 30), D(11)), (at(9), D(13)), (at(9, 30), D(14))]
+
+    assert hourly_consumption(readings) == [(at(8), D(3)), (at(9), D(1))]
+
+
+def test_decrease_counts_as_nothing():
+    readings = [(at(8), D(10)), (at(9), D(5)), (at(10), D(6))]
+
+    assert hourly_consumption(readings) == [(at(8), D(0)), (at(9), D(1))]
+
+
+def test_bars_scaled_to_tallest_with_multiplier():
+    readings = [(at(8), D(0)), (at(9), D(1)), (at(10), D(3))]
+
+    bars = consumption_bars(readings, width=200, height=100, multiplier=D(20))
+
+    assert [bar.kwh for bar in bars] == [D(20), D(40)]
+    assert bars[1].height == 100
+    assert bars[0].height == 50
+    assert bars[0].y == 50
+    assert bars[1].x == 100
+
+
+def test_no_bars_from_one_reading():
+    assert consumption_bars([(at(8), D(1))]) == []
+
+
+@pytest.mark.django_db
+def test_meter_page_draws_chart(client, staff_user):
+    meter = MeterFactory(serial="CHART-1")
+    now = datetime.datetime.now(tz=SHANGHAI).replace(microsecond=0)
+    for step in range(4):
+        ReadingFactory(
+            meter=meter,
+            value=D(100 + step),
+            read_at=now - datetime.timedelta(hours=3 - step),
+        )
+    client.force_login(staff_user)
+
+    response = client.get(reverse("devices:meter_detail", args=["CHART-1"]))
+
+    assert response.status_code == 200
+    assert response.text.count("<rect") == 3
+
+
+@pytest.mark.django_db
+def test_meter_page_unknown_serial_404(client, staff_user):
+    client.force_login(staff_user)
+
+    assert client.get(reverse("devices:meter_detail", args=["NONE"])).status_code == 404
