@@ -2,9 +2,19 @@
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from meterops.roles import STAFF, SUPERVISOR
 from tests.factories import AccountFactory, CustomerFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Run tests in English so they can match messages; tests of the zh-Hans
+    catalog switch back to Chinese themselves."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
