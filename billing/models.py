@@ -53,7 +53,7 @@ class TariffVersion(models.Model):
 
     class BlockBasis(models.TextChoices):
         NONE = "none", _("No blocks: flat energy price")
-        MONTHLY = "monthly", _("Monthly blocks (阶梯)")
+        MONTHLY = "monthly", _("Monthly blocks")
 
     tariff = models.ForeignKey(
         Tariff,

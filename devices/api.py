@@ -115,8 +115,8 @@ class ReadingViewSet(
             {
                 "detail": _(
                     "Meter %(serial)s already has %(quantity)s = %(stored)s at "
-                    "%(time)s; the value %(value)s was not stored. Correct the "
-                    "stored reading through review instead."
+                    "%(time)s; the value %(value)s was not stored, because a "
+                    "stored reading is never overwritten."
                 )
                 % {
                     "serial": existing.meter.serial,

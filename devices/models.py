@@ -130,7 +130,10 @@ class RegisterMapEntry(models.Model):
         max_digits=12,
         decimal_places=6,
         default=Decimal(1),
-        help_text=_("The decoded value is multiplied by this to give the unit."),
+        help_text=_(
+            "The decoded value is multiplied by this to give the quantity in its "
+            "unit, for example 0.1 for a register in tenths of a volt."
+        ),
     )
     decimals = models.PositiveSmallIntegerField(
         _("decimal places"),
