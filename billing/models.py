@@ -230,6 +230,15 @@ class BillRun(models.Model):
         help_text=_("Accounts that could not be billed, with the reason."),
     )
     last_error = models.TextField(_("last error"), blank=True)
+    heartbeat_at = models.DateTimeField(
+        _("heartbeat at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Last sign of life of the worker running it; a running run whose "
+            "heartbeat is old may be taken over."
+        ),
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -258,6 +267,7 @@ class Bill(models.Model):
         ZERO = "zero", _("Zero consumption")
         NEGATIVE = "negative", _("Negative consumption")
         HIGH = "high", _("More than three times the account's average")
+        ROLLOVER = "rollover", _("Register rolled over")
 
     account = models.ForeignKey(
         "customers.Account",

@@ -15,8 +15,15 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    transaction,
+)
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -28,6 +35,10 @@ from devices.models import Meter, Quantity, Reading
 logger = logging.getLogger(__name__)
 
 HIGH_CONSUMPTION_FACTOR = Decimal(3)
+# Bill.consumption_kwh holds 16 digits with 4 decimal places.
+MAX_CONSUMPTION_KWH = Decimal(10) ** 12
+# A running bill run whose heartbeat is older than this is taken to be dead.
+STALE_AFTER = datetime.timedelta(minutes=10)
 AVERAGE_OVER_BILLS = 12
 PROGRESS_EVERY = 10
 
@@ -46,15 +57,29 @@ class Period:
     ends_at: datetime.datetime
 
 
+FIRST_BILLABLE_YEAR = 2000
+LAST_BILLABLE_YEAR = 2099
+
+
 def parse_period(text: str) -> datetime.date:
     """Return the first day of the month written as YYYY-MM."""
     try:
-        return datetime.datetime.strptime(text, "%Y-%m").date()
+        first_day = datetime.datetime.strptime(text, "%Y-%m").date()
     except ValueError:
         raise ValidationError(
             _("Period %(value)s is not a month; write it as YYYY-MM, e.g. 2026-11."),
             params={"value": text},
         ) from None
+    if not FIRST_BILLABLE_YEAR <= first_day.year <= LAST_BILLABLE_YEAR:
+        raise ValidationError(
+            _("Period %(value)s is outside the years %(first)s to %(last)s."),
+            params={
+                "value": text,
+                "first": FIRST_BILLABLE_YEAR,
+                "last": LAST_BILLABLE_YEAR,
+            },
+        )
+    return first_day
 
 
 def month_period(first_day: datetime.date) -> Period:
@@ -101,20 +126,83 @@ def reading_near(meter: Meter, boundary: datetime.datetime) -> Reading | None:
     return min(candidates, key=lambda reading: abs(reading.read_at - boundary))
 
 
-def start_reading(meter: Meter, period: Period) -> Reading | None:
-    """Return the reading the period starts from.
+@dataclass(frozen=True)
+class MeterRead:
+    """A register value at a time: a stored reading or a previous bill's end."""
 
-    A meter installed during the period starts from its first reading at or
-    after installation.
+    value: Decimal
+    read_at: datetime.datetime
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), ZoneInfo(settings.TIME_ZONE))
+
+
+def account_span(account: Account, period: Period):
+    """Return the (start, end) instants the account is billed for in the period.
+
+    An account opened during the period starts at local midnight of its
+    opening day; one closed during it ends at midnight after its closing day,
+    so an occupant is never billed for the one before or after.
     """
-    if meter.installed_at > period.starts_at:
-        return (
+    start = period.starts_at
+    if account.opened_on > period.first_day:
+        start = _local_midnight(account.opened_on)
+    end = period.ends_at
+    if account.closed_on is not None and account.closed_on < period.last_day:
+        end = _local_midnight(account.closed_on + datetime.timedelta(days=1))
+    return start, end
+
+
+def start_read(
+    account: Account, meter: Meter, period: Period, start: datetime.datetime
+) -> MeterRead | None:
+    """Return the register value the account's bill starts from.
+
+    The previous month's bill on the same meter fixes the start, so no kWh
+    fall between two bills, whatever readings arrive later. Otherwise: the
+    first reading after installation for a meter installed during the
+    period, or the reading nearest the start.
+    """
+    previous = (
+        Bill.objects.filter(
+            account=account,
+            meter=meter,
+            period_end=period.first_day - datetime.timedelta(days=1),
+        )
+        .exclude(status=Bill.Status.REJECTED)
+        .first()
+    )
+    if previous is not None:
+        return MeterRead(previous.end_reading, previous.end_read_at)
+    if meter.installed_at > start:
+        reading = (
             _usable_readings(meter)
             .filter(read_at__gte=meter.installed_at, read_at__lt=period.ends_at)
             .order_by("read_at")
             .first()
         )
-    return reading_near(meter, period.starts_at)
+    else:
+        reading = reading_near(meter, start)
+    return None if reading is None else MeterRead(reading.value, reading.read_at)
+
+
+def register_advance(first: Decimal, last: Decimal, digits: int):
+    """Return (advance in register units, rolled over) between two readings.
+
+    A register that passes 10^digits − 1 starts again from zero, so a fall
+    from near the top to near zero is an advance, not a negative one. A fall
+    of more than half the register's range stays negative: that is a reset
+    or a reversed meter, not a rollover.
+    """
+    advance = last - first
+    if advance >= 0:
+        return advance, False
+    modulus = Decimal(10) ** digits
+    forward = last + modulus - first
+    if forward < modulus / 2:
+        return forward, True
+    return advance, False
 
 
 def billing_meter(account: Account, period: Period) -> Meter:
@@ -208,10 +296,11 @@ def bill_account(
     ):
         return None
     meter = billing_meter(account, period)
-    first = start_reading(meter, period)
-    last = reading_near(meter, period.ends_at)
+    start, end = account_span(account, period)
+    first = start_read(account, meter, period, start)
+    last = reading_near(meter, end)
     if first is None or last is None:
-        boundary = period.starts_at if first is None else period.ends_at
+        boundary = start if first is None else end
         raise BillingProblem(
             _("Meter %(serial)s has no energy reading near %(time)s.")
             % {"serial": meter.serial, "time": timezone.localtime(boundary)}
@@ -219,9 +308,29 @@ def bill_account(
     version, terms = _tariff_in_force(account, period, tariffs)
 
     multiplier = meter.multiplier
-    consumption = (last.value - first.value) * multiplier
+    advance, rolled_over = register_advance(
+        first.value, last.value, meter.register_digits
+    )
+    consumption = advance * multiplier
+    if abs(consumption) >= MAX_CONSUMPTION_KWH:
+        raise BillingProblem(
+            _(
+                "Consumption %(kwh)s kWh (readings %(first)s to %(last)s × "
+                "%(multiplier)s) is too large to bill; check the readings and "
+                "the CT and PT ratios of meter %(serial)s."
+            )
+            % {
+                "kwh": consumption,
+                "first": first.value,
+                "last": last.value,
+                "multiplier": multiplier,
+                "serial": meter.serial,
+            }
+        )
     average = average_consumption(account, period.first_day)
     reasons = hold_reasons(consumption, average)
+    if rolled_over:
+        reasons.append(Bill.HoldReason.ROLLOVER)
     charges = [] if consumption < 0 else rating.rate(consumption, terms)
 
     bill = Bill.objects.create(
@@ -272,46 +381,72 @@ def start_bill_run(period_first_day: datetime.date, started_by=None) -> BillRun:
     return run
 
 
-def _claim(run_id: int) -> bool:
-    claimed = BillRun.objects.filter(
-        pk=run_id, status__in=[BillRun.Status.PENDING, BillRun.Status.RUNNING]
-    ).update(status=BillRun.Status.RUNNING, started_at=timezone.now())
+def _claim(run_id: int, now: datetime.datetime) -> bool:
+    """Take a pending run, or a running one whose worker stopped beating."""
+    claimable = Q(status=BillRun.Status.PENDING) | Q(
+        status=BillRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+    )
+    claimed = BillRun.objects.filter(claimable, pk=run_id).update(
+        status=BillRun.Status.RUNNING,
+        started_at=Coalesce("started_at", Value(now)),
+        heartbeat_at=now,
+    )
     return claimed == 1
 
 
-def execute_bill_run(run_id: int, progress=None) -> BillRun | None:
-    """Bill every active account for the run's period; safe to run again.
-
-    `progress`, if given, is called with the run after every few accounts.
-    Return None when the run is gone or already finished.
-    """
-    if not _claim(run_id):
-        logger.info("Bill run %s not executed: missing or finished", run_id)
-        return None
-    run = BillRun.objects.get(pk=run_id)
-    period = month_period(run.period)
-    accounts = list(
-        Account.objects.filter(
-            status=Account.Status.ACTIVE, opened_on__lte=period.last_day
+def billable_accounts(period: Period):
+    """Return the active accounts, and those closed during the period, by number."""
+    return (
+        Account.objects.filter(opened_on__lte=period.last_day)
+        .filter(
+            Q(status=Account.Status.ACTIVE)
+            | Q(status=Account.Status.CLOSED, closed_on__gte=period.first_day)
         )
         .select_related("tariff")
         .order_by("number")
     )
-    run.accounts_total = len(accounts)
-    run.accounts_done = run.bills_created = run.bills_held = run.accounts_skipped = 0
+
+
+def execute_bill_run(run_id: int, progress=None) -> BillRun | None:
+    """Bill every billable account for the run's period; safe to run again.
+
+    `progress`, if given, is called with the run after every few accounts.
+    Return None when the run is gone, finished, or held by a live worker.
+    A database outage puts the run back to pending and re-raises, so the
+    task's retry resumes it and skips the accounts already billed.
+    """
+    if not _claim(run_id, timezone.now()):
+        logger.info("Bill run %s not executed: missing, finished or busy", run_id)
+        return None
+    run = BillRun.objects.get(pk=run_id)
+    own_bills = Bill.objects.filter(bill_run=run)
+    run.bills_created = own_bills.count()
+    run.bills_held = own_bills.exclude(hold_reasons=[]).count()
+    run.accounts_done = run.accounts_skipped = 0
     run.problems = []
-    run.save()
+    run.last_error = ""
 
     try:
+        period = month_period(run.period)
+        accounts = list(billable_accounts(period))
+        run.accounts_total = len(accounts)
+        run.save()
         tariffs: dict = {}
         with translation.override(settings.LANGUAGE_CODE):
             for done, account in enumerate(accounts, start=1):
                 _bill_one(account, period, run, tariffs)
                 run.accounts_done = done
                 if done % PROGRESS_EVERY == 0 or done == len(accounts):
+                    run.heartbeat_at = timezone.now()
                     run.save(update_fields=_PROGRESS_FIELDS)
                     if progress is not None:
                         progress(run)
+    except (OperationalError, InterfaceError) as error:
+        logger.warning("Bill run %s interrupted, to be retried: %s", run.pk, error)
+        BillRun.objects.filter(pk=run.pk).update(
+            status=BillRun.Status.PENDING, last_error=f"{type(error).__name__}: {error}"
+        )
+        raise
     except Exception as error:
         run.status = BillRun.Status.FAILED
         run.last_error = f"{type(error).__name__}: {error}"
@@ -335,6 +470,7 @@ def execute_bill_run(run_id: int, progress=None) -> BillRun | None:
 
 
 _PROGRESS_FIELDS = [
+    "heartbeat_at",
     "accounts_done",
     "bills_created",
     "bills_held",
@@ -344,25 +480,40 @@ _PROGRESS_FIELDS = [
 
 
 def _bill_one(account: Account, period: Period, run: BillRun, tariffs: dict) -> None:
+    """Bill one account; record, rather than raise, what stops only this account.
+
+    Database outages propagate so the whole run is retried.
+    """
     try:
         with transaction.atomic():
             bill = bill_account(account, period, run, tariffs)
-    except BillingProblem as problem:
-        run.accounts_skipped += 1
-        run.problems.append({"account": account.number, "message": str(problem)})
-        logger.warning(
-            "Bill run %s skipped account %s: %s", run.pk, account.number, problem
-        )
-        return
+    except (OperationalError, InterfaceError):
+        raise
     except IntegrityError:
         # A concurrent run billed this account between the check and insert.
         logger.info("Bill run %s: account %s billed meanwhile", run.pk, account.number)
+        return
+    except BillingProblem as problem:
+        _skip(run, account, str(problem))
+        return
+    except (rating.RatingError, DatabaseError, ArithmeticError, ValueError) as error:
+        message = _("Calculation failed: %(error)s") % {"error": error}
+        logger.exception("Bill run %s failed on account %s", run.pk, account.number)
+        _skip(run, account, message)
         return
     if bill is None:
         return
     run.bills_created += 1
     if bill.status == Bill.Status.HELD:
         run.bills_held += 1
+
+
+def _skip(run: BillRun, account: Account, message: str) -> None:
+    run.accounts_skipped += 1
+    run.problems.append({"account": account.number, "message": message})
+    logger.warning(
+        "Bill run %s skipped account %s: %s", run.pk, account.number, message
+    )
 
 
 def decide_bill(bill: Bill, user, decision: str, note: str = "") -> Bill:

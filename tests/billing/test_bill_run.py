@@ -258,3 +258,32 @@ def test_month_period_boundaries_are_local_midnight():
     assert period.starts_at == datetime.datetime(2026, 2, 1, tzinfo=SHANGHAI)
     assert period.ends_at == datetime.datetime(2026, 3, 1, tzinfo=SHANGHAI)
     assert period.starts_at.utcoffset() == datetime.timedelta(hours=8)
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "digits", "expected"),
+    [
+        # A 4-digit register: 9,970 → 40 → 70 is 70 kWh, then 30 kWh. The
+        # modulus is 10^digits, not the largest value shown (9,999).
+        (D(9970), D(40), 4, (D(70), True)),
+        (D(40), D(70), 4, (D(30), False)),
+        # A fall of more than half the range is a reset or reversal.
+        (D(1000), D(990), 4, (D(-10), False)),
+        (D("999999.50"), D("0.25"), 6, (D("0.75"), True)),
+    ],
+)
+def test_register_advance(first, last, digits, expected):
+    assert runs.register_advance(first, last, digits) == expected
+
+
+def test_rollover_bill_held_for_review():
+    account = metered_account(D("9970.00"), D("40.00"))
+    account.meters.update(register_digits=4)
+
+    run_period()
+
+    bill = Bill.objects.get(account=account)
+    assert bill.consumption_kwh == D(70)
+    assert bill.status == Bill.Status.HELD
+    assert bill.hold_reasons == ["rollover"]
+    assert bill.total == D("36.40")
