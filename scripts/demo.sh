@@ -146,12 +146,12 @@ EOF
 cat <<EOF
 
 Where to look:
-  staff       Dashboard (/dashboard/): the concentrators and their poll rounds,
-              a new round every minute; Readings (/devices/readings/)
-  supervisor  Review queue (/billing/review/): the vacant flat's zero bills and
-              the new shop's bill for $last_month, more than three times its
-              first, partial month
-  customer    My bills (/portal/): each bill with a PDF download
+  staff       Dashboard (工作台): the concentrators and their poll rounds, a new
+              round every minute; Readings (抄表示数): each meter's register
+  supervisor  Review queue (审核队列): the vacant flat's zero bills and the new
+              shop's bill for $last_month, more than three times its first,
+              partial month
+  customer    My bills (我的电费): each bill with a PDF download
 
 Logs: $log_dir/simulator.log, $log_dir/worker.log, $log_dir/web.log
 Press Ctrl-C to stop.
