@@ -211,6 +211,12 @@ class Concentrator(models.Model):
         blank=True,
         help_text=_("A poll task owns this concentrator until this time."),
     )
+    poll_queued_slot = models.DateTimeField(
+        _("poll queued for slot"),
+        null=True,
+        blank=True,
+        help_text=_("The latest poll slot a task was queued for."),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -5,11 +5,12 @@ to, so a retried task for the same slot finds its readings already stored
 and adds nothing. Modbus I/O runs outside any database transaction.
 """
 
-import asyncio
 import datetime
 import logging
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
+from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -44,34 +45,76 @@ class PollOutcome:
 
 
 def poll_slot(now: datetime.datetime, interval_seconds: int) -> datetime.datetime:
-    """Return the start of the poll interval that contains `now`."""
-    epoch = int(now.timestamp())
-    start = epoch - epoch % interval_seconds
-    return datetime.datetime.fromtimestamp(start, tz=datetime.UTC)
+    """Return the start of the poll interval that contains `now`.
+
+    Slots are counted from local midnight in the office's time zone, so a
+    daily or hourly poll lands on the boundaries where bill periods start.
+    An interval that does not divide a day evenly restarts at each midnight.
+    """
+    local = timezone.localtime(now, ZoneInfo(settings.TIME_ZONE))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    elapsed = int((local - midnight).total_seconds())
+    return midnight + datetime.timedelta(seconds=elapsed - elapsed % interval_seconds)
 
 
 def due_concentrators(now: datetime.datetime):
-    """Return enabled concentrators whose interval has passed and that no poll owns."""
+    """Return enabled concentrators whose current slot is neither polled nor queued."""
     candidates = Concentrator.objects.filter(enabled=True).filter(
         Q(poll_claimed_until__isnull=True) | Q(poll_claimed_until__lt=now)
     )
-    return [
-        concentrator
-        for concentrator in candidates
-        if concentrator.last_poll_at is None
-        or poll_slot(now, concentrator.poll_interval)
-        > poll_slot(concentrator.last_poll_at, concentrator.poll_interval)
-    ]
+    due = []
+    for concentrator in candidates:
+        slot = poll_slot(now, concentrator.poll_interval)
+        polled = concentrator.last_poll_at is not None and (
+            poll_slot(concentrator.last_poll_at, concentrator.poll_interval) >= slot
+        )
+        queued = (
+            concentrator.poll_queued_slot is not None
+            and concentrator.poll_queued_slot >= slot
+        )
+        if not polled and not queued:
+            due.append(concentrator)
+    return due
 
 
-def claim(concentrator_id: int, now: datetime.datetime) -> bool:
-    """Take the concentrator for one poll; False if another poll holds it."""
+def mark_queued(concentrator_id: int, slot: datetime.datetime) -> bool:
+    """Record that a poll of `slot` is queued; False if one already is."""
+    marked = (
+        Concentrator.objects.filter(pk=concentrator_id)
+        .filter(Q(poll_queued_slot__isnull=True) | Q(poll_queued_slot__lt=slot))
+        .update(poll_queued_slot=slot)
+    )
+    return marked == 1
+
+
+def claim(concentrator_id: int, now: datetime.datetime) -> datetime.datetime | None:
+    """Take the concentrator for one poll and return the claim's expiry.
+
+    The expiry is also the claim's token: renewing and releasing only work
+    while the row still carries it. Return None if another poll holds it.
+    """
+    until = now + datetime.timedelta(seconds=CLAIM_SECONDS)
     claimed = (
         Concentrator.objects.filter(pk=concentrator_id, enabled=True)
         .filter(Q(poll_claimed_until__isnull=True) | Q(poll_claimed_until__lt=now))
-        .update(poll_claimed_until=now + datetime.timedelta(seconds=CLAIM_SECONDS))
+        .update(poll_claimed_until=until)
     )
-    return claimed == 1
+    return until if claimed == 1 else None
+
+
+def renew_claim(concentrator_id: int, token: datetime.datetime):
+    """Extend a held claim; return the new token, or None if the claim was lost."""
+    until = timezone.now() + datetime.timedelta(seconds=CLAIM_SECONDS)
+    renewed = Concentrator.objects.filter(
+        pk=concentrator_id, poll_claimed_until=token
+    ).update(poll_claimed_until=until)
+    return until if renewed == 1 else None
+
+
+def release_claim(concentrator_id: int, token: datetime.datetime) -> None:
+    Concentrator.objects.filter(pk=concentrator_id, poll_claimed_until=token).update(
+        poll_claimed_until=None
+    )
 
 
 def meter_plans(concentrator: Concentrator, at: datetime.datetime) -> list[MeterPlan]:
@@ -143,14 +186,17 @@ def store_readings(results: list[MeterResult], read_at: datetime.datetime):
     return len(new_readings), conflicting
 
 
-def _summarise(results: list[MeterResult]) -> tuple[str, str]:
+def _summarise(results: list[MeterResult], planned: int) -> tuple[str, str]:
     failed = [result for result in results if not result.complete]
-    if not results or not failed:
+    errors = [f"{result.serial}: {result.errors[0]}" for result in failed]
+    if len(results) < planned:
+        errors.append(f"{planned - len(results)} meters not read: the poll stopped")
+    read = len(results) - len(failed)
+    if not errors:
         return Concentrator.PollStatus.OK, ""
-    errors = "; ".join(f"{result.serial}: {result.errors[0]}" for result in failed)
-    if len(failed) == len(results):
-        return Concentrator.PollStatus.FAILED, errors
-    return Concentrator.PollStatus.PARTIAL, errors
+    if read == 0 and planned > 0:
+        return Concentrator.PollStatus.FAILED, "; ".join(errors)
+    return Concentrator.PollStatus.PARTIAL, "; ".join(errors)
 
 
 def poll_concentrator(
@@ -160,38 +206,75 @@ def poll_concentrator(
 
     Return None when the concentrator is gone, disabled or held by another
     poll. A connection that is refused or times out is recorded on the
-    concentrator as a failed poll, not raised, so other polls go on.
+    concentrator as a failed poll, not raised, so other polls go on. A task
+    that runs after its slot has passed stamps its readings with the current
+    slot, because the values it reads are today's.
     """
     started_at = timezone.now()
     concentrator = Concentrator.objects.filter(pk=concentrator_id).first()
-    if concentrator is None or not claim(concentrator_id, started_at):
-        logger.info("Concentrator id %s not polled: missing or busy", concentrator_id)
+    if concentrator is None:
+        logger.info(
+            "Concentrator id %s not polled: it no longer exists", concentrator_id
+        )
         return None
-    if slot is None:
-        slot = poll_slot(started_at, concentrator.poll_interval)
+    token = claim(concentrator_id, started_at)
+    if token is None:
+        logger.info("Concentrator %s not polled: another poll holds it", concentrator)
+        return None
+    current_slot = poll_slot(started_at, concentrator.poll_interval)
+    if slot is None or slot < current_slot:
+        if slot is not None:
+            logger.info(
+                "Concentrator %s poll for %s ran late; stamped %s instead",
+                concentrator.name,
+                slot.isoformat(),
+                current_slot.isoformat(),
+            )
+        slot = current_slot
+    holder = _ClaimHolder(concentrator.pk, token)
     try:
-        return _poll_claimed(concentrator, slot, started_at)
-    except BaseException:
-        # Release the claim so the next slot can poll without waiting it out.
-        Concentrator.objects.filter(pk=concentrator.pk).update(poll_claimed_until=None)
-        raise
+        return _poll_claimed(concentrator, slot, started_at, holder)
+    finally:
+        release_claim(concentrator.pk, holder.token)
 
 
-def _poll_claimed(concentrator, slot, started_at) -> PollOutcome:
+class _ClaimHolder:
+    """The poll's claim, renewed between meters so a long poll keeps it."""
+
+    def __init__(self, concentrator_id: int, token: datetime.datetime):
+        self.concentrator_id = concentrator_id
+        self.token = token
+
+    async def renew(self) -> bool:
+        # thread_sensitive: under async_to_sync this runs in the poll's own
+        # thread, on the poll's database connection.
+        return await sync_to_async(self._renew, thread_sensitive=True)()
+
+    def _renew(self) -> bool:
+        token = renew_claim(self.concentrator_id, self.token)
+        if token is None:
+            logger.warning(
+                "Concentrator id %s: poll claim lost, stopping", self.concentrator_id
+            )
+            return False
+        self.token = token
+        return True
+
+
+def _poll_claimed(concentrator, slot, started_at, holder) -> PollOutcome:
     plans = meter_plans(concentrator, slot)
 
     error = ""
     results: list[MeterResult] = []
     try:
-        results = asyncio.run(
-            read_concentrator(
-                concentrator.host,
-                concentrator.port,
-                plans,
-                timeout=settings.METEROPS_POLL_TIMEOUT,
-            )
+        results = async_to_sync(read_concentrator)(
+            concentrator.host,
+            concentrator.port,
+            plans,
+            timeout=settings.METEROPS_POLL_TIMEOUT,
+            between_meters=holder.renew,
         )
-        status, error = _summarise(results)
+        status, error = _summarise(results, len(plans))
     except ConcentratorUnreachable as unreachable:
         status, error = Concentrator.PollStatus.FAILED, str(unreachable)
         logger.warning("Concentrator %s poll failed: %s", concentrator.name, error)
@@ -214,7 +297,6 @@ def _poll_claimed(concentrator, slot, started_at) -> PollOutcome:
             last_poll_at=slot,
             last_poll_status=status,
             last_poll_error=error,
-            poll_claimed_until=None,
         )
 
     logger.info(

@@ -46,11 +46,16 @@ def poll_due_concentrators() -> int:
     """
     now = timezone.now()
     due = polling.due_concentrators(now)
+    queued = 0
     for concentrator in due:
-        slot = polling.poll_slot(now, concentrator.poll_interval).isoformat()
+        slot = polling.poll_slot(now, concentrator.poll_interval)
+        if not polling.mark_queued(concentrator.pk, slot):
+            continue
+        slot_text = slot.isoformat()
         transaction.on_commit(
-            lambda pk=concentrator.pk, slot=slot: poll_concentrator.delay(pk, slot)
+            lambda pk=concentrator.pk, slot=slot_text: poll_concentrator.delay(pk, slot)
         )
-    if due:
-        logger.info("Queued polls of %s concentrators", len(due))
-    return len(due)
+        queued += 1
+    if queued:
+        logger.info("Queued polls of %s concentrators", queued)
+    return queued

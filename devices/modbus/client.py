@@ -89,13 +89,19 @@ async def read_meter(client, plan: MeterPlan) -> MeterResult:
 
 
 async def read_concentrator(
-    host: str, port: int, plans: list[MeterPlan], timeout: float
+    host: str,
+    port: int,
+    plans: list[MeterPlan],
+    timeout: float,
+    between_meters=None,
 ) -> list[MeterResult]:
     """Connect to one concentrator and read each planned meter in turn.
 
     Meters share one TCP connection and are addressed by unit id, the way a
-    gateway to an RS-485 line expects. Raise ConcentratorUnreachable when the
-    connection cannot be opened.
+    gateway to an RS-485 line expects. `between_meters`, an async callable,
+    runs before each meter after the first; when it returns False the poll
+    stops and the meters left get no result. Raise ConcentratorUnreachable
+    when the connection cannot be opened.
     """
     # retries=0 and reconnect_delay=0: the poller decides about retries, and a
     # failed meter must not make the client reconnect behind its back.
@@ -117,6 +123,11 @@ async def read_concentrator(
     try:
         results = []
         for plan in plans:
+            if results and between_meters is not None and not await between_meters():
+                logger.warning(
+                    "Poll of %s:%s stopped before meter %s", host, port, plan.serial
+                )
+                break
             results.append(await read_meter(client, plan))
             if not client.connected:
                 # The gateway dropped the connection: reconnect once for the rest.

@@ -8,7 +8,7 @@ bytes itself with `struct` from a register map entry's full description.
 import math
 import struct
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 # struct format and register count per data type.
 DATA_TYPES = {
@@ -21,6 +21,10 @@ DATA_TYPES = {
     "float32": (">f", 2),
     "float64": (">d", 4),
 }
+
+
+# Reading.value stores 16 digits with 4 decimal places.
+LARGEST_VALUE = Decimal(10) ** 12
 
 
 class DecodingError(ValueError):
@@ -103,7 +107,20 @@ def decode_value(registers, spec: RegisterSpec) -> Decimal:
     else:
         number = Decimal(raw)
     scaled = number * spec.scale
-    return scaled.quantize(Decimal(1).scaleb(-spec.decimals), rounding=ROUND_HALF_EVEN)
+    if abs(scaled) >= LARGEST_VALUE:
+        raise DecodingError(
+            f"{spec.quantity} at {spec.address:#06x} decoded to {scaled}, beyond "
+            f"the largest storable value {LARGEST_VALUE:,}; check the register map."
+        )
+    try:
+        return scaled.quantize(
+            Decimal(1).scaleb(-spec.decimals), rounding=ROUND_HALF_EVEN
+        )
+    except InvalidOperation as error:
+        raise DecodingError(
+            f"{spec.quantity} at {spec.address:#06x} decoded to {scaled}, which "
+            f"cannot be kept to {spec.decimals} decimal places."
+        ) from error
 
 
 def encode_value(value, spec: RegisterSpec) -> list[int]:
