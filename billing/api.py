@@ -1,8 +1,11 @@
 """REST API for bills: office users see every bill, customers their own issued ones."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers, viewsets
 
 from billing.models import Bill, BillLine
+from billing.runs import parse_period
+from meterops.api_params import query_text
 from meterops.roles import is_office_user
 
 
@@ -59,15 +62,14 @@ class BillViewSet(viewsets.ReadOnlyModelViewSet):
             bills = bills.filter(
                 account__customer__user=user, status=Bill.Status.APPROVED
             )
-        params = self.request.query_params
-        if params.get("period"):
-            year, _, month = params["period"].partition("-")
-            if year.isdigit() and month.isdigit():
-                bills = bills.filter(
-                    period_start__year=int(year), period_start__month=int(month)
-                )
-            else:
-                bills = bills.none()
-        if params.get("account"):
-            bills = bills.filter(account__number=params["account"])
+        period = query_text(self.request, "period")
+        if period:
+            try:
+                first_day = parse_period(period)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError({"period": error.messages}) from None
+            bills = bills.filter(period_start=first_day)
+        account = query_text(self.request, "account")
+        if account:
+            bills = bills.filter(account__number=account)
         return bills.order_by("-period_start", "account__number")

@@ -8,6 +8,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from devices.models import Meter, Quantity, Reading
+from meterops.api_params import BoundedDateTimeField, parse_since, query_text
 from meterops.roles import is_office_user
 
 
@@ -15,6 +16,7 @@ class ReadingSerializer(serializers.ModelSerializer):
     meter = serializers.SlugRelatedField(
         slug_field="serial", queryset=Meter.objects.all()
     )
+    read_at = BoundedDateTimeField()
     source = serializers.ChoiceField(
         choices=[Reading.Source.MANUAL, Reading.Source.IMPORT],
         default=Reading.Source.IMPORT,
@@ -74,13 +76,14 @@ class ReadingViewSet(
         if not is_office_user(self.request.user):
             raise PermissionDenied(_("Readings are available to office users only."))
         readings = Reading.objects.select_related("meter").order_by("-read_at")
-        params = self.request.query_params
-        if params.get("meter"):
-            readings = readings.filter(meter__serial=params["meter"])
-        if params.get("quantity"):
-            readings = readings.filter(quantity=params["quantity"])
-        if params.get("since"):
-            since = serializers.DateTimeField().to_internal_value(params["since"])
+        meter = query_text(self.request, "meter")
+        if meter:
+            readings = readings.filter(meter__serial=meter)
+        quantity = query_text(self.request, "quantity")
+        if quantity:
+            readings = readings.filter(quantity=quantity)
+        since = parse_since(self.request)
+        if since is not None:
             readings = readings.filter(read_at__gte=since)
         return readings
 

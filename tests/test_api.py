@@ -1,6 +1,9 @@
 """The REST API: pushing readings and reading bills, per persona."""
 
+import datetime
+
 import pytest
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -95,7 +98,9 @@ def test_future_reading_rejected(api, staff_user):
     MeterFactory(serial="DTSU-API-1")
     api.force_authenticate(staff_user)
 
-    response = push(api, read_at="2999-01-01T00:00:00+08:00")
+    tomorrow = timezone.now() + datetime.timedelta(days=1)
+
+    response = push(api, read_at=tomorrow.isoformat())
 
     assert response.status_code == 400
     assert "future" in str(response.data["read_at"])
@@ -163,3 +168,22 @@ def test_bill_list_query_count_bounded(api, staff_user, django_assert_max_num_qu
 
     with django_assert_max_num_queries(6):
         api.get("/api/bills/")
+
+
+def test_reading_outside_billable_years_rejected(api, staff_user):
+    MeterFactory(serial="DTSU-API-1")
+    api.force_authenticate(staff_user)
+
+    response = push(api, read_at="1999-12-31T00:00:00+08:00")
+
+    assert response.status_code == 400
+    assert "between 2000 and 2099" in str(response.data["read_at"])
+
+
+def test_bad_period_filter_rejected(api, staff_user):
+    api.force_authenticate(staff_user)
+
+    response = api.get("/api/bills/", {"period": "2026-13"})
+
+    assert response.status_code == 400
+    assert "YYYY-MM" in str(response.data["period"])

@@ -252,10 +252,8 @@ def register_kwh(meter: Meter, at: datetime.datetime, resolution: Decimal) -> De
     """Return the meter's simulated register at `at`, rounded to `resolution`.
 
     A meter behind a current transformer counts the secondary energy, so its
-    register advances by the account's consumption divided by the CT ratio.
-    NOTE: simulate_concentrators serves the undivided annual consumption, so
-    on meters with a CT ratio above 1 the polled registers disagree with this
-    history until the simulator divides by the multiplier as well.
+    register advances by the account's consumption divided by the CT ratio,
+    as simulate_concentrators serves it.
     """
     account = meter.account
     value = meter_energy_kwh(

@@ -48,13 +48,20 @@ def database_layout(now: datetime) -> list[SimulatedConcentrator]:
                     f"{', '.join(CATALOG)}, or add the model to the catalog."
                 )
             account = meter.account
+            # Behind a current or voltage transformer the register counts the
+            # secondary side: the account's energy divided by the multiplier.
+            annual_kwh = (
+                account.estimated_annual_kwh / meter.multiplier
+                if account
+                else Decimal(0)
+            )
             simulated.append(
                 SimulatedMeter(
                     serial=meter.serial,
                     unit_id=meter.unit_id,
                     model_code=meter.model.code,
                     load_class=account.load_class if account else "household",
-                    annual_kwh=account.estimated_annual_kwh if account else Decimal(0),
+                    annual_kwh=annual_kwh,
                     installed_at=meter.installed_at,
                 )
             )
