@@ -1,6 +1,6 @@
 """Bill runs: bill every active account for one month, with progress.
 
-`start_bill_run` records the run and queues it; `execute_bill_run` claims
+`start_bill_run` records the run and queues it. `execute_bill_run` claims
 it and bills account after account, each in its own transaction, so the
 progress shows while it works and a retried run skips the accounts it has
 already billed.
@@ -35,7 +35,7 @@ from devices.models import Meter, Quantity, Reading
 logger = logging.getLogger(__name__)
 
 HIGH_CONSUMPTION_FACTOR = Decimal(3)
-# Bill.consumption_kwh holds 16 digits with 4 decimal places.
+# Bill.consumption_kwh stores 16 digits with 4 decimal places.
 MAX_CONSUMPTION_KWH = Decimal(10) ** 12
 # A running bill run whose heartbeat is older than this is taken to be dead.
 STALE_AFTER = datetime.timedelta(minutes=10)
@@ -142,8 +142,8 @@ def account_span(account: Account, period: Period):
     """Return the (start, end) instants the account is billed for in the period.
 
     An account opened during the period starts at local midnight of its
-    opening day; one closed during it ends at midnight after its closing day,
-    so an occupant is never billed for the one before or after.
+    opening day. One closed during it ends at midnight after its closing day.
+    So an occupant is never billed for the one before or after.
     """
     start = period.starts_at
     if account.opened_on > period.first_day:

@@ -26,7 +26,7 @@ class ReadingSerializer(serializers.ModelSerializer):
         model = Reading
         fields = ["id", "meter", "quantity", "value", "read_at", "source", "quality"]
         read_only_fields = ["id", "quality"]
-        # The unique key is checked in create(), which tells a repeat from a
+        # The unique key is checked in create(), which separates a repeat from a
         # conflict instead of failing both alike.
         validators = []
 

@@ -33,7 +33,7 @@ CLAIM_SECONDS = 300
 
 @dataclass(frozen=True)
 class PollOutcome:
-    """What one poll did, for logs, commands and tests."""
+    """The result of one poll, for logs, commands and tests."""
 
     concentrator_id: int
     status: str
@@ -91,7 +91,7 @@ def claim(concentrator_id: int, now: datetime.datetime) -> datetime.datetime | N
     """Take the concentrator for one poll and return the claim's expiry.
 
     The expiry is also the claim's token: renewing and releasing only work
-    while the row still carries it. Return None if another poll holds it.
+    while the row still carries it. Return None if another poll owns it.
     """
     until = now + datetime.timedelta(seconds=CLAIM_SECONDS)
     claimed = (
@@ -144,22 +144,22 @@ def store_readings(results: list[MeterResult], read_at: datetime.datetime):
     and time, different value) is logged with both values and not written:
     a reading is never overwritten.
     """
-    wanted = {
+    requested = {
         (result.meter_id, quantity): value
         for result in results
         for quantity, value in result.values.items()
     }
-    if not wanted:
+    if not requested:
         return 0, 0
     existing = {
         (meter_id, quantity): value
         for meter_id, quantity, value in Reading.objects.filter(
-            meter_id__in={meter_id for meter_id, _ in wanted}, read_at=read_at
+            meter_id__in={meter_id for meter_id, _ in requested}, read_at=read_at
         ).values_list("meter_id", "quantity", "value")
     }
     conflicting = 0
     for key, stored_value in existing.items():
-        if key in wanted and wanted[key] != stored_value:
+        if key in requested and requested[key] != stored_value:
             conflicting += 1
             logger.warning(
                 "Meter id %s %s at %s: kept stored value %s, discarded %s",
@@ -167,7 +167,7 @@ def store_readings(results: list[MeterResult], read_at: datetime.datetime):
                 key[1],
                 read_at.isoformat(),
                 stored_value,
-                wanted[key],
+                requested[key],
             )
     new_readings = [
         Reading(
@@ -177,7 +177,7 @@ def store_readings(results: list[MeterResult], read_at: datetime.datetime):
             read_at=read_at,
             source=Reading.Source.POLL,
         )
-        for (meter_id, quantity), value in wanted.items()
+        for (meter_id, quantity), value in requested.items()
         if (meter_id, quantity) not in existing
     ]
     # ignore_conflicts covers a concurrent poll that inserted between the
@@ -219,7 +219,9 @@ def poll_concentrator(
         return None
     token = claim(concentrator_id, started_at)
     if token is None:
-        logger.info("Concentrator %s not polled: another poll holds it", concentrator)
+        logger.info(
+            "Concentrator %s not polled: another poll has claimed it", concentrator
+        )
         return None
     current_slot = poll_slot(started_at, concentrator.poll_interval)
     if slot is None or slot < current_slot:

@@ -23,7 +23,7 @@ class ConcentratorUnreachable(Exception):
 
 @dataclass(frozen=True)
 class MeterPlan:
-    """What to read from one meter: its unit id and register specs."""
+    """The read plan of one meter: its unit id and register specs."""
 
     meter_id: int
     serial: str
@@ -57,7 +57,7 @@ async def _read_registers(client, spec: RegisterSpec, unit_id: int):
     if response.isError():
         code = getattr(response, "exception_code", None)
         raise ModbusException(
-            f"unit {unit_id} answered exception {code} "
+            f"unit {unit_id} returned exception {code} "
             f"for FC{spec.function_code} at {spec.address:#06x}"
         )
     return response.registers
@@ -66,7 +66,7 @@ async def _read_registers(client, spec: RegisterSpec, unit_id: int):
 async def read_meter(client, plan: MeterPlan) -> MeterResult:
     """Read every quantity of one meter; stop at the first transport failure.
 
-    A meter that does not answer one request is not asked for its other
+    A meter that does not respond to one request is not asked for its other
     quantities, so one dead unit costs one timeout, not one per register.
     A value that decodes to NaN or infinity is rejected and logged.
     """

@@ -24,7 +24,7 @@ DATA_TYPES = {
 
 
 # Reading.value stores 16 digits with 4 decimal places.
-LARGEST_VALUE = Decimal(10) ** 12
+MAX_VALUE = Decimal(10) ** 12
 
 
 class DecodingError(ValueError):
@@ -33,7 +33,7 @@ class DecodingError(ValueError):
 
 @dataclass(frozen=True)
 class RegisterSpec:
-    """How one quantity is laid out in a meter's registers."""
+    """The register layout of one quantity in a meter's map."""
 
     quantity: str
     function_code: int
@@ -107,10 +107,10 @@ def decode_value(registers, spec: RegisterSpec) -> Decimal:
     else:
         number = Decimal(raw)
     scaled = number * spec.scale
-    if abs(scaled) >= LARGEST_VALUE:
+    if abs(scaled) >= MAX_VALUE:
         raise DecodingError(
             f"{spec.quantity} at {spec.address:#06x} decoded to {scaled}, beyond "
-            f"the largest storable value {LARGEST_VALUE:,}; check the register map."
+            f"the largest storable value {MAX_VALUE:,}; check the register map."
         )
     try:
         return scaled.quantize(
