@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connections
 from pymodbus.client import ModbusTcpClient
 
 from devices.catalog import register_rows
@@ -309,6 +310,10 @@ def run_command_in_thread(*args) -> tuple[threading.Thread, StringIO, list]:
             call_command("simulate_concentrators", *args, stdout=output)
         except BaseException as error:  # the test asserts that none occurred
             errors.append(error)
+        finally:
+            # Connections are per thread; this one would outlive the test
+            # database otherwise.
+            connections.close_all()
 
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
