@@ -5,6 +5,7 @@ import os
 import shutil
 
 import pytest
+from django.db import connections
 from pypdf import PdfReader
 
 from billing.models import Bill
@@ -42,6 +43,9 @@ def browser():
             ],
         )
         yield chromium
+        # While Playwright's loop runs, Django keys connections by that
+        # context: close the test's own here, or it outlives the test database.
+        connections.close_all()
         chromium.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
