@@ -249,6 +249,11 @@ class BillRun(models.Model):
         return f"{self.period:%Y-%m} ({self.get_status_display()})"
 
     @property
+    def accounts_already_billed(self) -> int:
+        """Return the accounts that had a bill for the period before this run."""
+        return max(self.accounts_done - self.bills_created - self.accounts_skipped, 0)
+
+    @property
     def progress_percent(self) -> int:
         if not self.accounts_total:
             return 100 if self.status == self.Status.SUCCEEDED else 0

@@ -82,6 +82,22 @@ def parse_period(text: str) -> datetime.date:
     return first_day
 
 
+def check_period_ended(first_day: datetime.date, today: datetime.date) -> None:
+    """Raise ValidationError unless the month starting `first_day` is over.
+
+    A month still running has no end reading to bill from.
+    """
+    next_first = (first_day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    if next_first > today:
+        raise ValidationError(
+            _(
+                "Period %(period)s has not ended yet; its bills can be calculated "
+                "from %(day)s."
+            ),
+            params={"period": first_day.strftime("%Y-%m"), "day": next_first},
+        )
+
+
 def month_period(first_day: datetime.date) -> Period:
     """Return the period of the month starting `first_day`, in the office's zone."""
     zone = ZoneInfo(settings.TIME_ZONE)

@@ -7,6 +7,7 @@ app_name = "billing"
 urlpatterns = [
     path("runs/", views.runs, name="runs"),
     path("runs/start/", views.start_run, name="start_run"),
+    path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/row/", views.run_row, name="run_row"),
     path("review/", views.review, name="review"),
     path(

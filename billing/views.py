@@ -40,6 +40,7 @@ def start_run(request):
     period_text = request.POST.get("period", "")
     try:
         first_day = bill_runs.parse_period(period_text)
+        bill_runs.check_period_ended(first_day, timezone.localdate())
     except ValidationError as error:
         if request.htmx:
             return render(
@@ -72,6 +73,13 @@ def run_row(request, pk):
     """Return one run's table row; HTMX polls it while the run is in progress."""
     run = get_object_or_404(BillRun.objects.select_related("started_by"), pk=pk)
     return render(request, "billing/partials/run_row.html", {"run": run})
+
+
+@office_permission_required("billing.view_billrun")
+def run_detail(request, pk):
+    """Show one run's counts and the accounts it could not bill, with reasons."""
+    run = get_object_or_404(BillRun.objects.select_related("started_by"), pk=pk)
+    return render(request, "billing/run_detail.html", {"run": run})
 
 
 @office_permission_required("billing.view_bill")

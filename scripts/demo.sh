@@ -100,7 +100,8 @@ stop_all() {
 
 stopping=0
 trap stop_all EXIT
-trap 'stopping=1; exit 130' INT TERM
+# Stopping on request is a normal end, so make does not report an error.
+trap 'stopping=1; exit 0' INT TERM
 
 echo "Starting the concentrator simulator..."
 start simulator "$python" manage.py simulate_concentrators
@@ -160,9 +161,12 @@ EOF
 set +e
 wait -n "${pids[@]}"
 status=$?
+# Ctrl-C reaches the child processes too, and one may end before this shell
+# runs its INT trap: give the trap a moment before calling it a failure.
+sleep 1
 set -e
 if ((stopping)); then
-  exit 130
+  exit 0
 fi
 for index in "${!pids[@]}"; do
   if ! kill -0 "${pids[$index]}" 2>/dev/null; then

@@ -1,9 +1,15 @@
 """The bill run page: starting a run and watching its progress."""
 
+from decimal import Decimal
+from io import StringIO
+
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from billing.models import BillRun
+from tests.billing.test_bill_run import metered_account
 from tests.factories import BillRunFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +76,57 @@ def test_customer_cannot_start_run(client, customer_user):
 
     assert response.status_code == 403
     assert not BillRun.objects.exists()
+
+
+def test_month_not_ended_rejected(client, staff_user):
+    this_month = timezone.localdate().strftime("%Y-%m")
+    client.force_login(staff_user)
+
+    response = client.post(
+        reverse("billing:start_run"),
+        {"period": this_month},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 400
+    assert "has not ended yet" in response.text
+    assert not BillRun.objects.exists()
+
+
+def test_run_detail_lists_problems(client, staff_user):
+    run = BillRunFactory(
+        accounts_total=3,
+        accounts_done=3,
+        bills_created=1,
+        accounts_skipped=1,
+        problems=[{"account": "3100000042", "message": "No meter was installed."}],
+    )
+    client.force_login(staff_user)
+
+    response = client.get(reverse("billing:run_detail", args=[run.pk]))
+
+    assert response.status_code == 200
+    assert "3100000042" in response.text
+    assert "No meter was installed." in response.text
+    assert run.accounts_already_billed == 1
+
+
+def test_command_rejects_month_not_ended():
+    this_month = timezone.localdate().strftime("%Y-%m")
+
+    with pytest.raises(CommandError, match="has not ended yet"):
+        call_command("run_billing", "--period", this_month)
+
+    assert not BillRun.objects.exists()
+
+
+def test_command_reports_already_billed():
+    metered_account(Decimal("1000.00"), Decimal("1100.00"))
+    first, second = StringIO(), StringIO()
+
+    call_command("run_billing", "--period", "2026-11", stdout=first)
+    call_command("run_billing", "--period", "2026-11", stdout=second)
+
+    assert "1 bills created" in first.getvalue()
+    assert "0 bills created" in second.getvalue()
+    assert "1 already billed" in second.getvalue()

@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from billing import runs
 from billing.models import BillRun
@@ -22,6 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, period, **options):
         try:
             first_day = runs.parse_period(period)
+            runs.check_period_ended(first_day, timezone.localdate())
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
         run = BillRun.objects.create(period=first_day)
@@ -30,8 +32,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Bill run {run.pk} for {period}: {run.bills_created} bills created, "
             f"{run.bills_held} held for review, {run.accounts_skipped} accounts "
-            f"skipped, {run.accounts_total - run.bills_created - run.accounts_skipped}"
-            " already billed"
+            f"skipped, {run.accounts_already_billed} already billed"
         )
         for problem in run.problems:
             self.stdout.write(f"  {problem['account']}: {problem['message']}")
