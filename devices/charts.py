@@ -1,4 +1,4 @@
-"""Server-rendered SVG charts: consumption per hour from energy readings."""
+"""Server-rendered SVG charts: consumption per interval from energy readings."""
 
 import itertools
 from dataclasses import dataclass
@@ -17,32 +17,45 @@ class Bar:
     label: str
 
 
-def hourly_consumption(readings) -> list[tuple]:
-    """Return (hour start, kWh) from consecutive (local time, value) readings.
+def bucket_minutes(readings) -> int:
+    """Return the bar width in minutes: 15 for up to six hours of readings, else 60."""
+    if len(readings) < 2:
+        return 60
+    span = readings[-1][0] - readings[0][0]
+    return 15 if span.total_seconds() <= 6 * 3600 else 60
 
-    Each step between two readings counts toward the hour its first reading
-    falls in. A decrease (a reset or a replaced meter) counts as nothing
-    rather than as negative use; the review rules deal with such readings.
+
+def interval_consumption(readings, minutes: int = 60) -> list[tuple]:
+    """Return (interval start, kWh) from consecutive (local time, value) readings.
+
+    Each step between two readings counts toward the interval its first
+    reading falls in. A decrease (a reset or a replaced meter) counts as
+    nothing rather than as negative use; the review rules deal with it.
     """
-    hours: dict = {}
+    intervals: dict = {}
     for (start, first), (_end, second) in itertools.pairwise(readings):
-        hour = start.replace(minute=0, second=0, microsecond=0)
+        minute = start.minute - start.minute % minutes if minutes < 60 else 0
+        key = start.replace(minute=minute, second=0, microsecond=0)
         step = second - first if second >= first else Decimal(0)
-        hours[hour] = hours.get(hour, Decimal(0)) + step
-    return sorted(hours.items())
+        intervals[key] = intervals.get(key, Decimal(0)) + step
+    return sorted(intervals.items())
 
 
 def consumption_bars(
-    readings, width: float = 720, height: float = 180, multiplier=Decimal(1)
+    readings,
+    width: float = 720,
+    height: float = 180,
+    multiplier=Decimal(1),
+    minutes: int = 60,
 ) -> list[Bar]:
-    """Lay out one bar per hour, scaled to the tallest, in SVG units."""
-    hours = hourly_consumption(readings)
-    if not hours:
+    """Lay out one bar per interval, scaled to the tallest, in SVG units."""
+    intervals = interval_consumption(readings, minutes)
+    if not intervals:
         return []
-    tallest = max(kwh for _hour, kwh in hours) * multiplier or Decimal(1)
-    slot = width / len(hours)
+    tallest = max(kwh for _start, kwh in intervals) * multiplier or Decimal(1)
+    slot = width / len(intervals)
     bars = []
-    for index, (hour, kwh) in enumerate(hours):
+    for index, (hour, kwh) in enumerate(intervals):
         energy = kwh * multiplier
         bar_height = float(energy / tallest) * height
         bars.append(
@@ -52,7 +65,7 @@ def consumption_bars(
                 width=max(slot - 1, 1),
                 height=bar_height,
                 kwh=energy,
-                label=f"{hour:%m-%d %H:00}",
+                label=f"{hour:%m-%d %H:%M}",
             )
         )
     return bars

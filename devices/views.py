@@ -1,13 +1,14 @@
 """Office pages about collection: the latest reading of every meter."""
 
 import datetime
+from decimal import Decimal
 
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from devices.charts import consumption_bars
+from devices.charts import bucket_minutes, consumption_bars
 from devices.models import Meter, Quantity, Reading
 from meterops.decorators import office_permission_required
 
@@ -74,9 +75,14 @@ def meter_detail(request, serial):
         .first()
     )
     latest = Reading.objects.filter(meter=meter, read_at=latest_at).order_by("quantity")
+    minutes = bucket_minutes(local_energy)
+    bars = consumption_bars(local_energy, multiplier=meter.multiplier, minutes=minutes)
     context = {
         "meter": meter,
-        "bars": consumption_bars(local_energy, multiplier=meter.multiplier),
+        "bars": bars,
+        "bar_minutes": minutes,
+        "chart_max_kwh": max((bar.kwh for bar in bars), default=None),
+        "chart_total_kwh": sum((bar.kwh for bar in bars), Decimal(0)),
         "chart_hours": CHART_HOURS,
         "latest": latest,
         "latest_at": latest_at,

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from devices.charts import consumption_bars, hourly_consumption
+from devices.charts import bucket_minutes, consumption_bars, interval_consumption
 from tests.factories import SHANGHAI, MeterFactory, ReadingFactory
 
 D = Decimal
@@ -19,13 +19,13 @@ def at(hour, minute=0):
 def test_steps_summed_per_hour():
     readings = [(at(8), D(10)), (at(8, 30), D(11)), (at(9), D(13)), (at(9, 30), D(14))]
 
-    assert hourly_consumption(readings) == [(at(8), D(3)), (at(9), D(1))]
+    assert interval_consumption(readings) == [(at(8), D(3)), (at(9), D(1))]
 
 
 def test_decrease_counts_as_nothing():
     readings = [(at(8), D(10)), (at(9), D(5)), (at(10), D(6))]
 
-    assert hourly_consumption(readings) == [(at(8), D(0)), (at(9), D(1))]
+    assert interval_consumption(readings) == [(at(8), D(0)), (at(9), D(1))]
 
 
 def test_bars_scaled_to_tallest_with_multiplier():
@@ -67,3 +67,33 @@ def test_meter_page_unknown_serial_404(client, staff_user):
     client.force_login(staff_user)
 
     assert client.get(reverse("devices:meter_detail", args=["NONE"])).status_code == 404
+
+
+def test_quarter_hour_buckets():
+    readings = [(at(8), D(10)), (at(8, 20), D(11)), (at(8, 40), D(13))]
+
+    assert interval_consumption(readings, 15) == [(at(8), D(1)), (at(8, 15), D(2))]
+
+
+def test_bucket_width_follows_span():
+    short = [(at(8), D(1)), (at(10), D(2))]
+    long = [(at(1), D(1)), (at(20), D(2))]
+
+    assert bucket_minutes(short) == 15
+    assert bucket_minutes(long) == 60
+
+
+@pytest.mark.django_db
+def test_meter_page_without_consumption_says_so(client, staff_user):
+    meter = MeterFactory(serial="CHART-0")
+    now = datetime.datetime.now(tz=SHANGHAI).replace(microsecond=0)
+    for step in range(3):
+        ReadingFactory(
+            meter=meter, value=D(100), read_at=now - datetime.timedelta(hours=step)
+        )
+    client.force_login(staff_user)
+
+    response = client.get(reverse("devices:meter_detail", args=["CHART-0"]))
+
+    assert "No consumption in this window." in response.text
+    assert "<rect" not in response.text
