@@ -105,7 +105,10 @@ class TariffVersion(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.tariff.code} from {self.effective_from}"
+        return _("%(tariff)s from %(day)s") % {
+            "tariff": self.tariff.name,
+            "day": self.effective_from,
+        }
 
     def clean(self):
         overlapping = TariffVersion.objects.filter(tariff_id=self.tariff_id).exclude(

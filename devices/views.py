@@ -38,6 +38,10 @@ def readings(request):
     page = Paginator(meters_with_latest_energy(), METERS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    for meter in page:
+        meter.latest_source_label = (
+            Reading.Source(meter.latest_source).label if meter.latest_source else ""
+        )
     context = {"page": page, "now": timezone.now()}
     template = (
         "devices/partials/reading_table.html"
