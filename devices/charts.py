@@ -1,8 +1,13 @@
 """Server-rendered SVG charts: consumption per interval from energy readings."""
 
+import datetime
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal
+
+# A chart has at least this many bar slots, so one or two intervals of data
+# draw narrow bars instead of blocks across the whole chart.
+MIN_SLOTS = 12
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,20 @@ def interval_consumption(readings, minutes: int = 60) -> list[tuple]:
     return sorted(intervals.items())
 
 
+def _without_gaps(intervals: list[tuple], minutes: int) -> list[tuple]:
+    """Insert zero intervals where no reading fell, so bars keep their time slot."""
+    if not intervals:
+        return []
+    step = datetime.timedelta(minutes=minutes)
+    known = dict(intervals)
+    filled = []
+    current, last = intervals[0][0], intervals[-1][0]
+    while current <= last:
+        filled.append((current, known.get(current, Decimal(0))))
+        current += step
+    return filled
+
+
 def consumption_bars(
     readings,
     width: float = 720,
@@ -49,11 +68,11 @@ def consumption_bars(
     minutes: int = 60,
 ) -> list[Bar]:
     """Lay out one bar per interval, scaled to the tallest, in SVG units."""
-    intervals = interval_consumption(readings, minutes)
+    intervals = _without_gaps(interval_consumption(readings, minutes), minutes)
     if not intervals:
         return []
     tallest = max(kwh for _start, kwh in intervals) * multiplier or Decimal(1)
-    slot = width / len(intervals)
+    slot = width / max(len(intervals), MIN_SLOTS)
     bars = []
     for index, (hour, kwh) in enumerate(intervals):
         energy = kwh * multiplier

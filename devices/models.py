@@ -352,6 +352,12 @@ class Reading(models.Model):
     def __str__(self):
         return f"{self.meter_id} {self.quantity}={self.value} @ {self.read_at}"
 
+    @property
+    def display_value(self) -> str:
+        """Return the value without the trailing zeros of the stored precision."""
+        text = f"{self.value:f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+
 
 class PollRound(models.Model):
     """One poll of one concentrator: when it ran and what it stored."""

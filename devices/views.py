@@ -78,7 +78,11 @@ def meter_detail(request, serial):
         .values_list("read_at", flat=True)
         .first()
     )
-    latest = Reading.objects.filter(meter=meter, read_at=latest_at).order_by("quantity")
+    order = {quantity: index for index, quantity in enumerate(Quantity.values)}
+    latest = sorted(
+        Reading.objects.filter(meter=meter, read_at=latest_at),
+        key=lambda reading: order.get(reading.quantity, len(order)),
+    )
     minutes = bucket_minutes(local_energy)
     bars = consumption_bars(local_energy, multiplier=meter.multiplier, minutes=minutes)
     context = {

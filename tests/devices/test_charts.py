@@ -37,7 +37,8 @@ def test_bars_scaled_to_tallest_with_multiplier():
     assert bars[1].height == 100
     assert bars[0].height == 50
     assert bars[0].y == 50
-    assert bars[1].x == 100
+    # Fewer intervals than the minimum slot count keep the slot width.
+    assert bars[1].x == pytest.approx(200 / 12)
 
 
 def test_no_bars_from_one_reading():
@@ -59,7 +60,9 @@ def test_meter_page_draws_chart(client, staff_user):
     response = client.get(reverse("devices:meter_detail", args=["CHART-1"]))
 
     assert response.status_code == 200
-    assert response.text.count("<rect") == 3
+    # Three hours of readings: quarter-hour bars from the first to the last
+    # interval with a reading, gaps drawn as empty bars.
+    assert response.text.count("<rect") == 9
 
 
 @pytest.mark.django_db
@@ -97,3 +100,28 @@ def test_meter_page_without_consumption_says_so(client, staff_user):
 
     assert "No consumption in this window." in response.text
     assert "<rect" not in response.text
+
+
+def test_one_interval_draws_narrow_bar():
+    readings = [(at(8), D(1)), (at(8, 5), D(2))]
+
+    bars = consumption_bars(readings, width=120, minutes=15)
+
+    assert len(bars) == 1
+    assert bars[0].width == 9
+
+
+def test_gap_keeps_time_slot():
+    readings = [(at(8), D(1)), (at(8, 5), D(2)), (at(10), D(2)), (at(10, 5), D(4))]
+
+    bars = consumption_bars(readings, minutes=60)
+
+    assert [bar.kwh for bar in bars] == [D(1), D(0), D(2)]
+
+
+def test_display_value_drops_trailing_zeros():
+    from devices.models import Reading
+
+    assert Reading(value=D("1170.9000")).display_value == "1170.9"
+    assert Reading(value=D("50.0000")).display_value == "50"
+    assert Reading(value=D("0.0000")).display_value == "0"
