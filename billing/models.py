@@ -305,6 +305,20 @@ class Bill(models.Model):
     period_end = models.DateField(
         _("period end"), help_text=_("Last day of the period.")
     )
+    service_from = models.DateField(
+        _("billed from"),
+        null=True,
+        blank=True,
+        help_text=_("First day billed: later than the period start for a new account."),
+    )
+    service_to = models.DateField(
+        _("billed to"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Last day billed: earlier than the period end for a closed account."
+        ),
+    )
     start_reading = models.DecimalField(
         _("start reading"), max_digits=ENERGY_DIGITS, decimal_places=ENERGY_PLACES
     )
@@ -323,7 +337,10 @@ class Bill(models.Model):
         decimal_places=ENERGY_PLACES,
         null=True,
         blank=True,
-        help_text=_("Mean of the account's earlier bills, when it has any."),
+        help_text=_(
+            "The account's usual consumption over this bill's days, from the "
+            "daily mean of its earlier bills, when it has any."
+        ),
     )
     total = models.DecimalField(
         _("total (yuan)"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES
@@ -349,6 +366,16 @@ class Bill(models.Model):
 
     def __str__(self):
         return f"{self.account.number} {self.period_start:%Y-%m}"
+
+    @property
+    def billed_from(self):
+        """Return the first day billed, after the period start for a new account."""
+        return self.service_from or self.period_start
+
+    @property
+    def billed_to(self):
+        """Return the last day billed, before the period end for a closed account."""
+        return self.service_to or self.period_end
 
     def hold_reason_labels(self):
         return [self.HoldReason(code).label for code in self.hold_reasons]

@@ -175,22 +175,27 @@ def start_read(
 ) -> MeterRead | None:
     """Return the register value the account's bill starts from.
 
-    The previous month's bill on the same meter fixes the start, so no kWh
-    fall between two bills, whatever readings arrive later. Otherwise: the
-    first reading after installation for a meter installed during the
-    period, or the reading nearest the start.
+    The previous month's bill on the same meter fixes the start, held or
+    approved, so no kWh fall between two bills whatever readings arrive
+    later. Otherwise: the first reading after installation for a meter
+    installed during the period, or the reading nearest the start. Raise
+    BillingProblem when the previous month was rejected and not billed again,
+    because starting from a fresh reading would leave that month unbilled.
     """
-    previous = (
-        Bill.objects.filter(
-            account=account,
-            meter=meter,
-            period_end=period.first_day - datetime.timedelta(days=1),
+    previous_end = period.first_day - datetime.timedelta(days=1)
+    previous_bills = list(Bill.objects.filter(account=account, period_end=previous_end))
+    kept = [bill for bill in previous_bills if bill.status != Bill.Status.REJECTED]
+    if previous_bills and not kept:
+        raise BillingProblem(
+            _(
+                "The bill of %(month)s was rejected and not calculated again; "
+                "bill that month first."
+            )
+            % {"month": previous_end.strftime("%Y-%m")}
         )
-        .exclude(status=Bill.Status.REJECTED)
-        .first()
-    )
-    if previous is not None:
-        return MeterRead(previous.end_reading, previous.end_read_at)
+    for previous in kept:
+        if previous.meter_id == meter.pk:
+            return MeterRead(previous.end_reading, previous.end_read_at)
     if meter.installed_at > start:
         reading = (
             _usable_readings(meter)
@@ -221,13 +226,27 @@ def register_advance(first: Decimal, last: Decimal, digits: int):
     return advance, False
 
 
-def billing_meter(account: Account, period: Period) -> Meter:
-    """Return the one meter that measured the account through the period."""
-    meters = list(
-        account.meters.filter(installed_at__lt=period.ends_at).filter(
+def _meters_in_service(meters, period: Period):
+    return list(
+        meters.filter(installed_at__lt=period.ends_at).filter(
             Q(removed_at__isnull=True) | Q(removed_at__gt=period.starts_at)
         )
     )
+
+
+def billing_meter(account: Account, period: Period) -> Meter:
+    """Return the one meter that measured the account through the period.
+
+    A meter stays at its premise when the occupant changes and is then
+    assigned to the new account, so an account without a meter of its own
+    (the previous occupant's, being billed a last time) uses the meter of
+    its premise.
+    """
+    meters = _meters_in_service(account.meters.all(), period)
+    if not meters:
+        meters = _meters_in_service(
+            Meter.objects.filter(account__premise_id=account.premise_id), period
+        )
     if not meters:
         raise BillingProblem(_("No meter was installed during the period."))
     if len(meters) > 1:
@@ -257,17 +276,43 @@ def tariff_terms(version: TariffVersion) -> rating.TariffTerms:
     )
 
 
-def average_consumption(account: Account, before: datetime.date) -> Decimal | None:
-    """Return the mean consumption of the account's last bills before a period."""
+SECONDS_PER_DAY = Decimal(86400)
+
+
+def _days_between(start: datetime.datetime, end: datetime.datetime) -> Decimal:
+    return Decimal((end - start).total_seconds()) / SECONDS_PER_DAY
+
+
+def average_consumption(
+    account: Account,
+    before: datetime.date,
+    start: datetime.datetime,
+    end: datetime.datetime,
+) -> Decimal | None:
+    """Return the account's usual consumption for the days from `start` to `end`.
+
+    That is the daily mean of its last bills before the period, each over
+    the time between its two readings, times the days of this bill. So a
+    first bill of a few days does not make the next full month look high.
+    Rejected bills and bills of negative consumption do not count.
+    """
     previous = list(
-        Bill.objects.filter(account=account, period_start__lt=before)
+        Bill.objects.filter(
+            account=account, period_start__lt=before, consumption_kwh__gte=0
+        )
         .exclude(status=Bill.Status.REJECTED)
         .order_by("-period_start")
-        .values_list("consumption_kwh", flat=True)[:AVERAGE_OVER_BILLS]
+        .values_list("consumption_kwh", "start_read_at", "end_read_at")[
+            :AVERAGE_OVER_BILLS
+        ]
     )
-    if not previous:
+    energy = sum((kwh for kwh, _first, _last in previous), Decimal(0))
+    days = sum(
+        (_days_between(first, last) for _kwh, first, last in previous), Decimal(0)
+    )
+    if days <= 0:
         return None
-    return sum(previous, Decimal(0)) / len(previous)
+    return energy / days * _days_between(start, end)
 
 
 def hold_reasons(consumption: Decimal, average: Decimal | None) -> list[str]:
@@ -281,19 +326,36 @@ def hold_reasons(consumption: Decimal, average: Decimal | None) -> list[str]:
     return []
 
 
-def _tariff_in_force(account: Account, period: Period, tariffs: dict | None):
-    """Return (version, terms) for the account's tariff, cached per run in `tariffs`."""
-    if tariffs is not None and account.tariff_id in tariffs:
-        return tariffs[account.tariff_id]
-    version = account.tariff.version_on(period.first_day)
+def _tariff_in_force(account: Account, day: datetime.date, period: Period, tariffs):
+    """Return (version, terms) of the account's tariff from `day` to the period end.
+
+    Cached per run in `tariffs`. Raise BillingProblem when no version is in
+    force on `day` or another version starts before the period ends, since
+    prices are not split within a bill yet.
+    """
+    key = (account.tariff_id, day)
+    if tariffs is not None and key in tariffs:
+        return tariffs[key]
+    version = account.tariff.version_on(day)
     if version is None:
         raise BillingProblem(
             _("Tariff %(tariff)s has no version in force on %(day)s.")
-            % {"tariff": account.tariff.code, "day": period.first_day}
+            % {"tariff": account.tariff.code, "day": day}
+        )
+    change = account.tariff.versions.filter(
+        effective_from__gt=day, effective_from__lte=period.last_day
+    ).first()
+    if change is not None:
+        raise BillingProblem(
+            _(
+                "Tariff %(tariff)s changes on %(day)s, within the period; "
+                "bill it by hand."
+            )
+            % {"tariff": account.tariff.code, "day": change.effective_from}
         )
     found = (version, tariff_terms(version))
     if tariffs is not None:
-        tariffs[account.tariff_id] = found
+        tariffs[key] = found
     return found
 
 
@@ -311,6 +373,20 @@ def bill_account(
         .exists()
     ):
         return None
+    later = (
+        Bill.objects.filter(account=account, period_start__gt=period.first_day)
+        .exclude(status=Bill.Status.REJECTED)
+        .order_by("period_start")
+        .first()
+    )
+    if later is not None:
+        raise BillingProblem(
+            _(
+                "The bill of %(later)s starts where this month ends; reject it "
+                "too before billing this month again."
+            )
+            % {"later": later.period_start.strftime("%Y-%m")}
+        )
     meter = billing_meter(account, period)
     start, end = account_span(account, period)
     first = start_read(account, meter, period, start)
@@ -321,7 +397,8 @@ def bill_account(
             _("Meter %(serial)s has no energy reading near %(time)s.")
             % {"serial": meter.serial, "time": timezone.localtime(boundary)}
         )
-    version, terms = _tariff_in_force(account, period, tariffs)
+    first_day_billed = timezone.localtime(start).date()
+    version, terms = _tariff_in_force(account, first_day_billed, period, tariffs)
 
     multiplier = meter.multiplier
     advance, rolled_over = register_advance(
@@ -343,7 +420,11 @@ def bill_account(
                 "serial": meter.serial,
             }
         )
-    average = average_consumption(account, period.first_day)
+    average = average_consumption(
+        account, period.first_day, first.read_at, last.read_at
+    )
+    if average is not None:
+        average = average.quantize(Decimal("0.0001"))
     reasons = hold_reasons(consumption, average)
     if rolled_over:
         reasons.append(Bill.HoldReason.ROLLOVER)
@@ -356,6 +437,8 @@ def bill_account(
         meter=meter,
         period_start=period.first_day,
         period_end=period.last_day,
+        service_from=first_day_billed,
+        service_to=timezone.localtime(end).date() - datetime.timedelta(days=1),
         start_reading=first.value,
         start_read_at=first.read_at,
         end_reading=last.value,
@@ -411,11 +494,15 @@ def _claim(run_id: int, now: datetime.datetime) -> bool:
 
 
 def billable_accounts(period: Period):
-    """Return the active accounts, and those closed during the period, by number."""
+    """Return the accounts to bill for a period, by number.
+
+    Active and suspended accounts are billed, since a suspended account used
+    energy before its suspension, and closed ones for their last days.
+    """
     return (
         Account.objects.filter(opened_on__lte=period.last_day)
         .filter(
-            Q(status=Account.Status.ACTIVE)
+            Q(status__in=[Account.Status.ACTIVE, Account.Status.SUSPENDED])
             | Q(status=Account.Status.CLOSED, closed_on__gte=period.first_day)
         )
         .select_related("tariff")
@@ -549,6 +636,17 @@ def decide_bill(bill: Bill, user, decision: str, note: str = "") -> Bill:
             _(
                 "You started the bill run that calculated this bill, so another "
                 "supervisor must review it."
+            )
+        )
+    if (
+        decision == BillApproval.Decision.APPROVED
+        and Bill.HoldReason.NEGATIVE in bill.hold_reasons
+    ):
+        raise ValidationError(
+            _(
+                "A bill of negative consumption cannot be approved, because the "
+                "next bill would start from its lower end reading and charge the "
+                "same energy twice. Reject it and correct the readings."
             )
         )
     if decision not in BillApproval.Decision.values:
