@@ -194,7 +194,10 @@ class Concentrator(models.Model):
         verbose_name=_("transformer area"),
     )
     poll_interval = models.PositiveIntegerField(
-        _("poll interval (seconds)"), default=900, validators=[MinValueValidator(10)]
+        _("poll interval (seconds)"),
+        default=900,
+        validators=[MinValueValidator(10), MaxValueValidator(86400)],
+        help_text=_("From 10 seconds to one day; slots count from local midnight."),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
     last_poll_at = models.DateTimeField(_("last poll at"), null=True, blank=True)

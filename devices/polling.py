@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 # How long a claimed poll may run before another task may take the
 # concentrator over; a crashed worker therefore blocks it this long at most.
 CLAIM_SECONDS = 300
+# A poll that starts this long after its slot began is stamped with its own
+# start time instead of the slot's.
+SLOT_TOLERANCE = datetime.timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,30 @@ def _summarise(results: list[MeterResult], planned: int) -> tuple[str, str]:
     return Concentrator.PollStatus.PARTIAL, "; ".join(errors)
 
 
+def reading_time(concentrator, slot, started_at: datetime.datetime):
+    """Return the time to stamp this poll's readings with.
+
+    A poll that starts within SLOT_TOLERANCE of its slot's start is stamped
+    with the slot, so a retry stores nothing twice. A later one is stamped
+    with its own start, to the second, because the registers it reads have
+    moved on: a daily poll run by hand at 15:00 must not pass for midnight.
+    """
+    current_slot = poll_slot(started_at, concentrator.poll_interval)
+    if slot is None or slot < current_slot:
+        slot = current_slot
+    if started_at - slot <= SLOT_TOLERANCE:
+        return slot
+    stamp = started_at.replace(microsecond=0)
+    logger.info(
+        "Concentrator %s polled %s after its slot %s; readings stamped %s",
+        concentrator.name,
+        started_at - slot,
+        slot.isoformat(),
+        stamp.isoformat(),
+    )
+    return stamp
+
+
 def poll_concentrator(
     concentrator_id: int, slot: datetime.datetime | None = None
 ) -> PollOutcome | None:
@@ -223,16 +250,7 @@ def poll_concentrator(
             "Concentrator %s not polled: another poll has claimed it", concentrator
         )
         return None
-    current_slot = poll_slot(started_at, concentrator.poll_interval)
-    if slot is None or slot < current_slot:
-        if slot is not None:
-            logger.info(
-                "Concentrator %s poll for %s ran late; stamped %s instead",
-                concentrator.name,
-                slot.isoformat(),
-                current_slot.isoformat(),
-            )
-        slot = current_slot
+    slot = reading_time(concentrator, slot, started_at)
     holder = _ClaimHolder(concentrator.pk, token)
     try:
         return _poll_claimed(concentrator, slot, started_at, holder)
