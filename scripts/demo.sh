@@ -149,9 +149,9 @@ cat <<EOF
 Where to look:
   staff       Dashboard (工作台): the concentrators and their poll rounds, a new
               round every minute; Readings (抄表示数): each meter's register
-  supervisor  Review queue (审核队列): the vacant flat's zero bills and the new
-              shop's bill for $last_month, more than three times its first,
-              partial month
+  supervisor  Review queue (审核队列): the vacant flat's zero bills and a
+              barber shop's bill for $last_month that catches up on a low
+              estimated reading, more than three times its usual use
   customer    My bills (我的电费): each bill with a PDF download
 
 Logs: $log_dir/simulator.log, $log_dir/worker.log, $log_dir/web.log

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from billing.models import Tariff, TariffBlock, TariffSurcharge, TariffVersion
+from billing.models import Bill, Tariff, TariffBlock, TariffSurcharge, TariffVersion
 from customers.management.commands.load_demo_data import DemoLoader
 from customers.models import Account, BillingCycle, Customer, Premise, TransformerArea
 from devices.models import Concentrator, Meter, Quantity, Reading
@@ -20,6 +20,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime.datetime(2026, 12, 4, 10, 30, tzinfo=SHANGHAI)
 VACANT_FLAT = "3100010009"
 LATE_SHOP = "3100020012"
+ESTIMATED_SHOP = "3100020011"
 # 35 meters with the current month and 12 before it, and the late shop's
 # meter with its installation reading and the two month starts after it.
 EXPECTED_READINGS = 35 * 13 + 3
@@ -245,3 +246,34 @@ def test_commercial_tariff_itemises_surcharges():
     surcharges = sorted(version.surcharges.values_list("price", flat=True))
     assert surcharges == [Decimal("0.0062"), Decimal("0.019"), Decimal("0.02")]
     assert "illustrative demo price" in version.tariff.description
+
+
+def test_estimated_low_reading_then_catch_up_held():
+    load()
+
+    meter = Meter.objects.get(account__number=ESTIMATED_SHOP)
+    estimated = meter.readings.get(
+        read_at=datetime.datetime(2026, 11, 1, tzinfo=SHANGHAI)
+    )
+    assert estimated.quality == Reading.Quality.ESTIMATED
+    for period in ("2026-10", "2026-11"):
+        call_command("run_billing", "--period", period, stdout=StringIO())
+
+    october = Bill.objects.get(
+        account__number=ESTIMATED_SHOP, period_start="2026-10-01"
+    )
+    november = Bill.objects.get(
+        account__number=ESTIMATED_SHOP, period_start="2026-11-01"
+    )
+    assert october.status == Bill.Status.APPROVED
+    assert november.hold_reasons == [Bill.HoldReason.HIGH]
+
+
+def test_late_shop_full_month_not_held():
+    load()
+    for period in ("2026-10", "2026-11"):
+        call_command("run_billing", "--period", period, stdout=StringIO())
+
+    november = Bill.objects.get(account__number=LATE_SHOP, period_start="2026-11-01")
+    assert november.status == Bill.Status.APPROVED
+    assert november.average_kwh is not None
