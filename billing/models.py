@@ -274,7 +274,7 @@ class Bill(models.Model):
     class HoldReason(models.TextChoices):
         ZERO = "zero", _("Zero consumption")
         NEGATIVE = "negative", _("Negative consumption")
-        HIGH = "high", _("More than three times the account's average")
+        HIGH = "high", _("More than three times the account's usual use")
         ROLLOVER = "rollover", _("Register rolled over")
 
     account = models.ForeignKey(
