@@ -540,8 +540,13 @@ def execute_bill_run(run_id: int, progress=None) -> BillRun | None:
                 _bill_one(account, period, run, tariffs)
                 run.accounts_done = done
                 if done % PROGRESS_EVERY == 0 or done == len(accounts):
-                    run.heartbeat_at = timezone.now()
-                    run.save(update_fields=_PROGRESS_FIELDS)
+                    if not _save_progress(run):
+                        logger.warning(
+                            "Bill run %s was taken over by another worker; "
+                            "this one stops",
+                            run.pk,
+                        )
+                        return None
                     if progress is not None:
                         progress(run)
     except (OperationalError, InterfaceError) as error:
@@ -570,6 +575,25 @@ def execute_bill_run(run_id: int, progress=None) -> BillRun | None:
         run.accounts_skipped,
     )
     return run
+
+
+def _save_progress(run: BillRun) -> bool:
+    """Store the run's progress if this worker still owns it; False if not.
+
+    The heartbeat read at the claim is the owner's token: a worker that
+    stalled past STALE_AFTER finds it replaced and must not write over the
+    counts of the worker that took the run over.
+    """
+    beat = timezone.now()
+    values = {field: getattr(run, field) for field in _PROGRESS_FIELDS}
+    values["heartbeat_at"] = beat
+    updated = BillRun.objects.filter(
+        pk=run.pk, status=BillRun.Status.RUNNING, heartbeat_at=run.heartbeat_at
+    ).update(**values)
+    if updated != 1:
+        return False
+    run.heartbeat_at = beat
+    return True
 
 
 _PROGRESS_FIELDS = [

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import OperationalError
+from django.utils import timezone
 
 from billing import runs
 from billing.models import Bill, BillRun, TariffBlock, TariffVersion
@@ -204,3 +205,25 @@ def test_closed_account_gets_final_bill():
     runs.execute_bill_run(new_run().pk)
 
     assert Bill.objects.filter(account=account).exists()
+
+
+def test_stalled_worker_stops_after_takeover():
+    for index in range(runs.PROGRESS_EVERY + 2):
+        metered_account(f"31000000{index:02d}", D(100), D(200))
+    run = new_run()
+    taken_over = []
+
+    def another_worker_takes_over(progress_run):
+        # The run's heartbeat went stale and a second worker claimed it.
+        if not taken_over:
+            stale = timezone.now() - runs.STALE_AFTER - datetime.timedelta(minutes=1)
+            BillRun.objects.filter(pk=progress_run.pk).update(heartbeat_at=stale)
+            taken_over.append(runs._claim(progress_run.pk, timezone.now()))
+
+    result = runs.execute_bill_run(run.pk, progress=another_worker_takes_over)
+
+    assert taken_over == [True]
+    assert result is None
+    run.refresh_from_db()
+    assert run.status == BillRun.Status.RUNNING
+    assert run.accounts_done == runs.PROGRESS_EVERY
