@@ -21,6 +21,9 @@ import time
 from _setup import PROJECT, machine, setup_django
 
 BASE_PORT = 16020
+# Each round starts at the beginning of its own poll slot, so its readings
+# get their own time stamp and are all stored.
+SLOT_SECONDS = 10
 
 
 def wait_for_ports(ports, timeout=60.0):
@@ -53,7 +56,10 @@ def register_layout(concentrators: int, meters: int) -> list[int]:
     ids = []
     for index in range(concentrators):
         row = Concentrator.objects.create(
-            name=f"Bench {index + 1}", host="127.0.0.1", port=BASE_PORT + index
+            name=f"Bench {index + 1}",
+            host="127.0.0.1",
+            port=BASE_PORT + index,
+            poll_interval=SLOT_SECONDS,
         )
         Meter.objects.bulk_create(
             Meter(
@@ -102,13 +108,11 @@ def main() -> None:
     try:
         wait_for_ports(range(BASE_PORT, BASE_PORT + options.concentrators))
         timings = []
-        for round_number in range(options.rounds):
-            slot = datetime.datetime(
-                2026, 12, 1, tzinfo=datetime.UTC
-            ) + datetime.timedelta(minutes=round_number)
+        for _round in range(options.rounds):
+            time.sleep(SLOT_SECONDS - time.time() % SLOT_SECONDS)
             started = time.perf_counter()
             for concentrator_id in ids:
-                polling.poll_concentrator(concentrator_id, slot)
+                polling.poll_concentrator(concentrator_id)
             timings.append(time.perf_counter() - started)
     finally:
         simulator.terminate()
