@@ -107,8 +107,8 @@ def split_into_blocks(
 def rate(consumption_kwh: Decimal, terms: TariffTerms) -> list[Charge]:
     """Return the charges for `consumption_kwh` under `terms`.
 
-    A negative consumption cannot be priced and raises RatingError; the bill
-    run holds such a bill for review instead of rating it.
+    A negative consumption cannot be priced and raises RatingError. The bill
+    run puts such a bill on hold for review instead of rating it.
     """
     if consumption_kwh < 0:
         raise RatingError(

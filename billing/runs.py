@@ -184,8 +184,8 @@ def start_read(
     """
     previous_end = period.first_day - datetime.timedelta(days=1)
     previous_bills = list(Bill.objects.filter(account=account, period_end=previous_end))
-    kept = [bill for bill in previous_bills if bill.status != Bill.Status.REJECTED]
-    if previous_bills and not kept:
+    standing = [bill for bill in previous_bills if bill.status != Bill.Status.REJECTED]
+    if previous_bills and not standing:
         raise BillingProblem(
             _(
                 "The bill of %(month)s was rejected and not calculated again; "
@@ -193,7 +193,7 @@ def start_read(
             )
             % {"month": previous_end.strftime("%Y-%m")}
         )
-    for previous in kept:
+    for previous in standing:
         if previous.meter_id == meter.pk:
             return MeterRead(previous.end_reading, previous.end_read_at)
     if meter.installed_at > start:
@@ -237,10 +237,10 @@ def _meters_in_service(meters, period: Period):
 def billing_meter(account: Account, period: Period) -> Meter:
     """Return the one meter that measured the account through the period.
 
-    A meter stays at its premise when the occupant changes and is then
-    assigned to the new account, so an account without a meter of its own
-    (the previous occupant's, being billed a last time) uses the meter of
-    its premise.
+    A meter stays at its premise when the occupant changes, and it is then
+    assigned to the new account. So an account without a meter of its own,
+    such as the previous occupant's being billed a last time, uses the meter
+    of its premise.
     """
     meters = _meters_in_service(account.meters.all(), period)
     if not meters:

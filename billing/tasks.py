@@ -17,8 +17,8 @@ def execute_bill_run_task(self, run_id: int) -> None:
 
     A database outage is retried with backoff (5, 10, 20 s). When the last
     retry fails too, the run is marked failed with the error, so the page
-    does not show it as pending for ever; starting a new run of the same
-    period bills the accounts left.
+    does not show it as pending for ever. A new run of the same period then
+    bills the accounts left.
     """
     try:
         runs.execute_bill_run(run_id)

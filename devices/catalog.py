@@ -1,4 +1,4 @@
-"""Register maps of the meter models MeterOps knows, as product data.
+"""Register maps of the meter models MeterOps supports, as product data.
 
 Addresses are 0-based protocol addresses. Sources: the manufacturers'
 published Modbus register tables (Chint DTSU666/DDSU666 manuals, Eastron

@@ -71,7 +71,7 @@ class MeterModel(models.Model):
 
 
 class RegisterMapEntry(models.Model):
-    """Where and how one quantity is stored in a meter model's registers."""
+    """The register layout of one quantity in a meter model's map."""
 
     class FunctionCode(models.IntegerChoices):
         READ_HOLDING_REGISTERS = 3, _("FC3 read holding registers")
@@ -170,7 +170,7 @@ class RegisterMapEntry(models.Model):
 
 
 class Concentrator(models.Model):
-    """A Modbus/TCP gateway (集中器) that answers for the meters behind it."""
+    """A Modbus/TCP gateway (集中器) that relays requests to the meters behind it."""
 
     class PollStatus(models.TextChoices):
         NEVER = "never", _("Never polled")

@@ -61,6 +61,7 @@ def meter_detail(request, serial):
         Meter.objects.select_related("model", "concentrator", "account__customer"),
         serial=serial,
     )
+
     now = timezone.now()
     energy = list(
         Reading.objects.filter(
@@ -72,6 +73,9 @@ def meter_detail(request, serial):
         .values_list("read_at", "value")
     )
     local_energy = [(timezone.localtime(at), value) for at, value in energy]
+    minutes = bucket_minutes(local_energy)
+    bars = consumption_bars(local_energy, multiplier=meter.multiplier, minutes=minutes)
+
     latest_at = (
         Reading.objects.filter(meter=meter)
         .order_by("-read_at")
@@ -83,8 +87,7 @@ def meter_detail(request, serial):
         Reading.objects.filter(meter=meter, read_at=latest_at),
         key=lambda reading: order.get(reading.quantity, len(order)),
     )
-    minutes = bucket_minutes(local_energy)
-    bars = consumption_bars(local_energy, multiplier=meter.multiplier, minutes=minutes)
+
     context = {
         "meter": meter,
         "bars": bars,

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 
 
 def office_permission_required(permission: str):
-    """Send anonymous users to the login page and answer 403 without `permission`."""
+    """Send anonymous users to log in, and return 403 to users without `permission`."""
 
     def decorate(view):
         return login_required(

@@ -106,7 +106,7 @@ def test_plain_post_redirects_to_queue(client, held_bill, second_supervisor):
     assert held_bill.status == Bill.Status.REJECTED
 
 
-def test_htmx_approve_by_run_starter_shows_error_in_row(client, held_bill, supervisor):
+def test_starter_approval_error_in_row(client, held_bill, supervisor):
     client.force_login(supervisor)
 
     response = client.post(

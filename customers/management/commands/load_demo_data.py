@@ -139,8 +139,8 @@ AREAS = (
                 ct_ratio=30,
             ),
             # The previous system estimated this shop's reading at the start of
-            # last month far too low, so the month before last was billed low
-            # and last month's bill catches up: more than three times its
+            # last month far too low, so the month before last was billed low.
+            # Last month's bill catches up at more than three times the shop's
             # usual use, so it is held.
             DemoCustomer(
                 "佳美理发店",
@@ -516,8 +516,8 @@ class DemoLoader:
 def low_estimate(meter: Meter, at: datetime.datetime, resolution: Decimal) -> Decimal:
     """Return a reading the previous system estimated at a fifth of the true use.
 
-    The use counted is the month before `at`; the rest shows up in the next
-    month, as when a meter reader's estimate is corrected by a real reading.
+    The use counted is that of the month before `at`. The rest shows up in
+    the next month, as when a real reading corrects a meter reader's estimate.
     """
     month_before = local_midnight(month_start(timezone.localdate(at), 1))
     previous = register_kwh(meter, month_before, resolution)
