@@ -184,8 +184,10 @@ def start_read(
     """
     previous_end = period.first_day - datetime.timedelta(days=1)
     previous_bills = list(Bill.objects.filter(account=account, period_end=previous_end))
-    standing = [bill for bill in previous_bills if bill.status != Bill.Status.REJECTED]
-    if previous_bills and not standing:
+    not_rejected = [
+        bill for bill in previous_bills if bill.status != Bill.Status.REJECTED
+    ]
+    if previous_bills and not not_rejected:
         raise BillingProblem(
             _(
                 "The bill of %(month)s was rejected and not calculated again; "
@@ -193,7 +195,7 @@ def start_read(
             )
             % {"month": previous_end.strftime("%Y-%m")}
         )
-    for previous in standing:
+    for previous in not_rejected:
         if previous.meter_id == meter.pk:
             return MeterRead(previous.end_reading, previous.end_read_at)
     if meter.installed_at > start:
@@ -367,25 +369,23 @@ def bill_account(
     `tariffs` caches each tariff's version and terms across one run. Raise
     BillingProblem when a reading, meter or tariff version is missing.
     """
-    if (
-        Bill.objects.filter(account=account, period_start=period.first_day)
-        .exclude(status=Bill.Status.REJECTED)
-        .exists()
-    ):
-        return None
-    later = (
-        Bill.objects.filter(account=account, period_start__gt=period.first_day)
+    # One query finds both this month's bill and any later one.
+    current_or_later = (
+        Bill.objects.filter(account=account, period_start__gte=period.first_day)
         .exclude(status=Bill.Status.REJECTED)
         .order_by("period_start")
+        .values_list("period_start", flat=True)
         .first()
     )
-    if later is not None:
+    if current_or_later == period.first_day:
+        return None
+    if current_or_later is not None:
         raise BillingProblem(
             _(
                 "The bill of %(later)s starts where this month ends; reject it "
                 "too before billing this month again."
             )
-            % {"later": later.period_start.strftime("%Y-%m")}
+            % {"later": current_or_later.strftime("%Y-%m")}
         )
     meter = billing_meter(account, period)
     start, end = account_span(account, period)

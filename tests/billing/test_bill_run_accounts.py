@@ -109,8 +109,8 @@ def test_held_predecessor_keeps_continuity(supervisor):
     ReadingFactory(meter=meter, value=D(170), read_at=DEC_1)
 
     # November cannot be billed again while December starts from its end.
-    refused = run_period(NOV)
-    assert "2026-12" in refused.problems[0]["message"]
+    blocked_run = run_period(NOV)
+    assert "2026-12" in blocked_run.problems[0]["message"]
 
     # Once December is rejected too, both are billed again in order.
     december = Bill.objects.get(account=account, period_start=DEC)

@@ -102,7 +102,7 @@ def test_bad_account_skipped_not_run_failed(make_bad):
     good = metered_account("3100000002", D(100), D(200))
     run = new_run()
 
-    # The assertions below say what failed, so the exception itself is dropped.
+    # The assertions below name what failed, so the exception itself is dropped.
     with contextlib.suppress(Exception):
         runs.execute_bill_run(run.pk)
 
@@ -154,7 +154,7 @@ def test_period_outside_billable_years_rejected():
 def test_last_month_period_not_stuck_running():
     run = new_run(datetime.date(9999, 12, 1))
 
-    # The assertion below says what failed, so the exception itself is dropped.
+    # The assertion below names what failed, so the exception itself is dropped.
     with contextlib.suppress(Exception):
         runs.execute_bill_run(run.pk)
 

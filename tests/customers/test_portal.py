@@ -1,4 +1,4 @@
-"""The customer portal: who sees which bills, and the PDF download."""
+"""The customer portal: which bills each user may view, and the PDF download."""
 
 import datetime
 

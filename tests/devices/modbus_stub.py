@@ -1,9 +1,9 @@
 """A misbehaving Modbus/TCP server on 127.0.0.1 for poller tests.
 
-Each unit id gets a behaviour: ("value", float) answers every read with that
-float32 in every register pair; "silent" never answers; ("slow", seconds)
-answers after a delay; "wrong_tid" answers with another transaction id;
-"truncated" sends half a frame; ("exception", code) answers an exception.
+Each unit id gets a behaviour. ("value", float) returns that float32 in every
+register pair of each read. "silent" never responds. ("slow", seconds)
+responds after a delay. "wrong_tid" responds with another transaction id.
+"truncated" sends half a frame. ("exception", code) returns an exception.
 """
 
 import asyncio

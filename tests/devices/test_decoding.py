@@ -127,10 +127,12 @@ def test_catalog_float32_at_even_addresses(model_code):
 
 @pytest.mark.parametrize("model_code", sorted(CATALOG))
 def test_catalog_registers_do_not_overlap(model_code):
-    taken = {}
+    occupied = {}
     for row in register_rows(model_code):
         spec = RegisterSpec(**row)
         for offset in range(spec.count):
             key = (spec.function_code, spec.address + offset)
-            assert key not in taken, f"{row['quantity']} overlaps {taken.get(key)}"
-            taken[key] = row["quantity"]
+            assert key not in occupied, (
+                f"{row['quantity']} overlaps {occupied.get(key)}"
+            )
+            occupied[key] = row["quantity"]

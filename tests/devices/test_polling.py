@@ -153,7 +153,7 @@ def test_refused_connection_recorded_as_failed():
 
 @pytest.fixture
 def silent_server():
-    """Yield the port of a TCP server that accepts connections and never answers."""
+    """Yield the port of a TCP server that accepts connections and never responds."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
